@@ -1,5 +1,7 @@
+import { createApp } from './app'
+
+const app = createApp()
+
 export default {
-  fetch() {
-    return new Response('ok')
-  },
-} satisfies ExportedHandler
+  fetch: app.fetch,
+} satisfies ExportedHandler<Record<string, unknown>>

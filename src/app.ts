@@ -1,0 +1,49 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import { compress } from 'hono/compress'
+import { cors } from 'hono/cors'
+import { secureHeaders } from 'hono/secure-headers'
+import { docsRoutes } from './docs/routes'
+import { healthRoutes } from './health/routes'
+import { onError, onNotFound } from './platform/error-handler'
+import { ApiError } from './platform/errors'
+import type { AppEnv } from './platform/hono'
+import { requestContext } from './platform/request-context'
+import { validationHook } from './platform/validation'
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+
+  app.use(requestContext)
+  app.use(
+    cors({
+      origin: (origin, c) => (c.var.config?.APP_ORIGINS.includes(origin) ? origin : null),
+      allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-match', 'if-none-match', 'x-request-id'],
+      allowMethods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS'],
+      exposeHeaders: ['etag', 'x-request-id', 'server-timing', 'ratelimit', 'ratelimit-policy', 'retry-after', 'x-cache'],
+      maxAge: 600,
+    }),
+  )
+  app.use(secureHeaders({ crossOriginResourcePolicy: 'same-site' }))
+  app.use(compress())
+  app.use(async function limitBody(c, next) {
+    const limit = bodyLimit({
+      maxSize: c.var.config.MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError('payload_too_large', {
+          detail: `Request bodies are limited to ${c.var.config.MAX_BODY_BYTES} bytes.`,
+        })
+      },
+    })
+    return limit(c, next)
+  })
+
+  app.route('/', healthRoutes)
+  app.route('/', docsRoutes(app))
+
+  app.onError(onError)
+  app.notFound(onNotFound)
+  return app
+}
+
+export type App = ReturnType<typeof createApp>

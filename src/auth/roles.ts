@@ -1,0 +1,12 @@
+import { staffRoles } from '../db/schema'
+
+export type StaffRole = (typeof staffRoles)[number]
+
+// Higher rank includes every permission of the ranks below it.
+const rank: Record<StaffRole, number> = { member: 0, manager: 1, admin: 2, owner: 3 }
+
+export const roleAtLeast = (role: StaffRole, minimum: StaffRole) => rank[role] >= rank[minimum]
+
+/** Roles at or above `minimum`, for SQL checks against the stored role. */
+export const rolesAtLeast = (minimum: StaffRole) =>
+  staffRoles.filter((role) => roleAtLeast(role, minimum))

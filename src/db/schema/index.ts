@@ -1,0 +1,6 @@
+export * from './organizations'
+export * from './clients'
+export * from './requests'
+export * from './documents'
+export * from './idempotency'
+export * from './email'

@@ -1,0 +1,107 @@
+import { z } from 'zod'
+
+const commaList = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback)
+
+const bindingObject = <T>(name: string) =>
+  z.custom<T>((value) => typeof value === 'object' && value !== null, `${name} binding is missing`)
+
+/** Every variable, secret and binding the Worker reads, parsed once per isolate. */
+const configSchema = z
+  .object({
+    APP_ENV: z.enum(['development', 'test', 'production']),
+    APP_ORIGINS: commaList,
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/[^/]+\/.+/, 'expected postgresql://…/db'),
+    NEON_FETCH_ENDPOINT: z.url().optional(),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+    JWT_ISSUER: z.string().min(1),
+    ACCESS_TOKEN_TTL_SECONDS: seconds(900),
+    REFRESH_TOKEN_TTL_SECONDS: seconds(60 * 60 * 24 * 30),
+    CACHE_BACKEND: z.enum(['kv', 'upstash']).default('kv'),
+    CACHE_TTL_SECONDS: seconds(300),
+    CACHE_TIMEOUT_MS: seconds(250),
+    UPSTASH_REDIS_REST_URL: z.url().optional(),
+    UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+    S3_ENDPOINT: z.url(),
+    S3_BUCKET: z.string().min(1),
+    S3_ACCESS_KEY_ID: z.string().min(1),
+    S3_SECRET_ACCESS_KEY: z.string().min(1),
+    UPLOAD_URL_TTL_SECONDS: seconds(300),
+    DOWNLOAD_URL_TTL_SECONDS: seconds(60),
+    UPLOAD_MAX_BYTES: seconds(100 * 1024 * 1024),
+    MAX_BODY_BYTES: seconds(1024 * 1024),
+    EMAIL_BACKEND: z.enum(['outbox', 'http']).default('outbox'),
+    EMAIL_API_URL: z.url().optional(),
+    EMAIL_API_KEY: z.string().min(1).optional(),
+    EMAIL_FROM: z.string().min(3).default('CurrentMesh <no-reply@currentmesh.local>'),
+    PORTAL_BASE_URL: z.url().default('http://localhost:8787/portal'),
+    CACHE_KV: bindingObject<KVNamespace>('CACHE_KV'),
+    DOCUMENTS: bindingObject<R2Bucket>('DOCUMENTS'),
+  })
+  .superRefine((config, ctx) => {
+    const need = (key: keyof typeof config, why: string) => {
+      if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: why })
+    }
+    if (config.CACHE_BACKEND === 'upstash') {
+      need('UPSTASH_REDIS_REST_URL', 'required when CACHE_BACKEND is upstash')
+      need('UPSTASH_REDIS_REST_TOKEN', 'required when CACHE_BACKEND is upstash')
+    }
+    if (config.EMAIL_BACKEND === 'http') {
+      need('EMAIL_API_URL', 'required when EMAIL_BACKEND is http')
+      need('EMAIL_API_KEY', 'required when EMAIL_BACKEND is http')
+    }
+    if (config.APP_ENV === 'production') {
+      // The outbox keeps mail readable in the database: a development tool only.
+      if (config.EMAIL_BACKEND === 'outbox') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['EMAIL_BACKEND'],
+          message: 'the local outbox cannot be used in production; set EMAIL_BACKEND=http',
+        })
+      }
+      if (config.NEON_FETCH_ENDPOINT !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['NEON_FETCH_ENDPOINT'],
+          message: 'points the database driver at a local endpoint; unset it in production',
+        })
+      }
+    }
+  })
+
+export type Config = z.infer<typeof configSchema>
+
+/** Thrown when the environment is incomplete; the message names every offending variable. */
+export class ConfigError extends Error {
+  readonly variables: string[]
+
+  constructor(variables: string[], message: string) {
+    super(message)
+    this.name = 'ConfigError'
+    this.variables = variables
+  }
+}
+
+const parsed = new WeakMap<object, Config>()
+
+export function loadConfig(env: object): Config {
+  const cached = parsed.get(env)
+  if (cached) return cached
+
+  const result = configSchema.safeParse(env)
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => ({
+      variable: issue.path.join('.') || '(environment)',
+      message: issue.message,
+    }))
+    const variables = problems.map((problem) => problem.variable)
+    const list = problems.map((problem) => `${problem.variable}: ${problem.message}`).join('; ')
+    throw new ConfigError(variables, `Invalid configuration: ${list}`)
+  }
+
+  parsed.set(env, result.data)
+  return result.data
+}

@@ -1,0 +1,52 @@
+import { ConfigError, loadConfig } from '../env'
+import { problemResponse } from './error-handler'
+import { ApiError } from './errors'
+import type { AppMiddleware } from './hono'
+import { createLogger } from './logger'
+import { meterContext, RoundTripMeter } from './metrics'
+import { createServices } from './services'
+
+// A caller-supplied id is kept only if it cannot smuggle anything into logs.
+const safeRequestId = /^[A-Za-z0-9._:-]{8,128}$/
+
+/**
+ * First middleware: gives the request its id, meter and services, runs the rest inside the
+ * meter's async context, then writes the Server-Timing header and the one request log line.
+ */
+export const requestContext: AppMiddleware = async function requestContext(c, next) {
+  const incoming = c.req.header('x-request-id')
+  const requestId = incoming && safeRequestId.test(incoming) ? incoming : crypto.randomUUID()
+  const meter = new RoundTripMeter()
+  const log = createLogger({ requestId })
+  c.set('requestId', requestId)
+  c.set('log', log)
+  c.set('meter', meter)
+
+  await meterContext.run(meter, async () => {
+    let services
+    try {
+      services = createServices(loadConfig(c.env), log, meter)
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      log.error('configuration invalid', { variables: error.variables })
+      c.res = problemResponse(c, new ApiError('misconfigured', { detail: error.message }))
+      return
+    }
+    c.set('config', services.config)
+    c.set('db', services.db)
+    c.set('store', services.store)
+    c.set('storage', services.storage)
+    await next()
+  })
+
+  c.header('x-request-id', requestId)
+  c.header('server-timing', meter.serverTiming())
+  log.info('request', {
+    method: c.req.method,
+    route: c.req.routePath,
+    status: c.res.status,
+    durationMs: Math.round(performance.now() - meter.startedAt),
+    db: meter.db,
+    cache: { ...meter.cache, result: meter.cacheResult },
+  })
+}
