@@ -36,6 +36,7 @@ export const requestContext: AppMiddleware = async function requestContext(c, ne
     c.set('db', services.db)
     c.set('store', services.store)
     c.set('storage', services.storage)
+    c.set('mailer', services.mailer)
     await next()
   })
 

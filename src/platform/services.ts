@@ -1,5 +1,6 @@
 import { createKeyValueStore, type KeyValueStore } from '../cache/store'
 import { createStorage, type Storage } from '../documents/storage'
+import { createMailer, type Mailer } from '../email/mailer'
 import type { Config } from '../env'
 import { createDatabase, type Database } from './database'
 import type { Logger } from './logger'
@@ -11,6 +12,7 @@ export interface Services {
   db: Database
   store: KeyValueStore
   storage: Storage
+  mailer: Mailer
   log: Logger
   meter: RoundTripMeter
 }
@@ -23,6 +25,7 @@ export function createServices(config: Config, log: Logger, meter: RoundTripMete
     db,
     store,
     storage: createStorage(config),
+    mailer: createMailer(config, db),
     log,
     meter,
   }
