@@ -1,0 +1,66 @@
+// Tests run inside workerd through @cloudflare/vitest-plugin, with the Worker configured from
+// wrangler.toml. test/global-setup.ts starts the local Neon and Upstash endpoints first; the
+// URLs it provides become bindings here, so the production drivers run unchanged.
+import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import type { TestProjectInlineConfiguration } from 'vitest/config'
+import { defineConfig } from 'vitest/config'
+
+import type { LocalStackContext } from './test/global-setup.ts'
+
+// Wrangler and Miniflare otherwise send telemetry and fetch Request.cf data from Cloudflare.
+const OFFLINE_DEFAULTS = {
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_SEND_ERROR_REPORTS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
+}
+for (const [name, value] of Object.entries(OFFLINE_DEFAULTS)) process.env[name] ??= value
+
+/**
+ * Bindings that point the Worker at the local stack. TEST_BACKENDS lists what is real, comma
+ * separated: `pglite` or `postgres`, plus `redis` when the Upstash endpoint runs.
+ */
+function localStackBindings(stack: LocalStackContext): Record<string, string> {
+  const backends = stack.redis ? [stack.database, 'redis'] : [stack.database]
+
+  return {
+    DATABASE_URL: stack.databaseUrl,
+    NEON_FETCH_ENDPOINT: stack.neonFetchEndpoint,
+    TEST_BACKENDS: backends.join(','),
+    // Telemetry only adds headers, but there is nobody to tell locally.
+    UPSTASH_DISABLE_TELEMETRY: '1',
+    ...(stack.upstash === null
+      ? {}
+      : {
+          UPSTASH_REDIS_REST_URL: stack.upstash.url,
+          UPSTASH_REDIS_REST_TOKEN: stack.upstash.token,
+        }),
+  }
+}
+
+const workersProject: TestProjectInlineConfiguration = {
+  plugins: [
+    cloudflareTest(function workersPoolOptions({ inject }) {
+      return {
+        wrangler: { configPath: './wrangler.toml' },
+        // Nothing here may reach Cloudflare's network.
+        remoteBindings: false,
+        miniflare: { bindings: localStackBindings(inject('localStack')) },
+      }
+    }),
+  ],
+  test: {
+    name: 'workers',
+    include: ['test/**/*.test.ts'],
+    // Reserved for Node-side tests (for example Workers started with unstable_startWorker).
+    exclude: ['test/node/**'],
+  },
+}
+
+export default defineConfig({
+  test: {
+    // Root level, so every project shares one stack and the same provided URLs.
+    globalSetup: ['./test/global-setup.ts'],
+    projects: [workersProject],
+  },
+})
