@@ -20,6 +20,11 @@ const configSchema = z
     JWT_ISSUER: z.string().min(1),
     ACCESS_TOKEN_TTL_SECONDS: seconds(900),
     REFRESH_TOKEN_TTL_SECONDS: seconds(60 * 60 * 24 * 30),
+    // A rotated refresh token presented again this soon is a second tab, not a thief.
+    REFRESH_REUSE_GRACE_SECONDS: seconds(30),
+    INVITATION_TTL_SECONDS: seconds(60 * 60 * 24 * 7),
+    PORTAL_LINK_TTL_SECONDS: seconds(15 * 60),
+    PORTAL_SESSION_TTL_SECONDS: seconds(8 * 60 * 60),
     CACHE_BACKEND: z.enum(['kv', 'upstash']).default('kv'),
     CACHE_TTL_SECONDS: seconds(300),
     CACHE_TIMEOUT_MS: seconds(250),
@@ -38,6 +43,8 @@ const configSchema = z
     EMAIL_API_KEY: z.string().min(1).optional(),
     EMAIL_FROM: z.string().min(3).default('CurrentMesh <no-reply@currentmesh.local>'),
     PORTAL_BASE_URL: z.url().default('http://localhost:8787/portal'),
+    // The staff web app; invitation mails link to it.
+    APP_BASE_URL: z.url().default('http://localhost:8787/app'),
     CACHE_KV: bindingObject<KVNamespace>('CACHE_KV'),
     DOCUMENTS: bindingObject<R2Bucket>('DOCUMENTS'),
   })
