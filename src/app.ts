@@ -1,6 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
-import { compress } from 'hono/compress'
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
 import { docsRoutes } from './docs/routes'
@@ -25,7 +24,8 @@ export function createApp() {
     }),
   )
   app.use(secureHeaders({ crossOriginResourcePolicy: 'same-site' }))
-  app.use(compress())
+  // No compression middleware: Cloudflare compresses responses for the client's
+  // Accept-Encoding itself, and the runtime rewrites that header before the Worker sees it.
   app.use(async function limitBody(c, next) {
     const limit = bodyLimit({
       maxSize: c.var.config.MAX_BODY_BYTES,
