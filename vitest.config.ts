@@ -38,6 +38,16 @@ function localStackBindings(stack: LocalStackContext): Record<string, string> {
   }
 }
 
+// Secrets the Worker's config requires; test-only values (a JWT key of 32+ characters, and
+// the S3 settings Miniflare's local R2 answers to, as in wrangler.toml's local_dev).
+const testSecrets: Record<string, string> = {
+  JWT_SECRET: 'test-only-jwt-secret-0123456789abcdef0123456789',
+  S3_ENDPOINT: 'http://127.0.0.1:8787/cdn-cgi/local/r2/s3',
+  S3_BUCKET: 'currentmesh-documents',
+  S3_ACCESS_KEY_ID: 'local-access-key',
+  S3_SECRET_ACCESS_KEY: 'local-secret-key',
+}
+
 const workersProject: TestProjectInlineConfiguration = {
   plugins: [
     cloudflareTest(function workersPoolOptions({ inject }) {
@@ -45,7 +55,7 @@ const workersProject: TestProjectInlineConfiguration = {
         wrangler: { configPath: './wrangler.toml' },
         // Nothing here may reach Cloudflare's network.
         remoteBindings: false,
-        miniflare: { bindings: localStackBindings(inject('localStack')) },
+        miniflare: { bindings: { ...testSecrets, ...localStackBindings(inject('localStack')) } },
       }
     }),
   ],
