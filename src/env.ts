@@ -6,6 +6,24 @@ const commaList = z
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback)
 
+const defaultUploadContentTypes: string[] = [
+  'application/pdf',
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/tiff',
+  'image/heic',
+  'text/csv',
+  'application/msword',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.ms-excel',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.ms-powerpoint',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/zip',
+]
+
 const bindingObject = <T>(name: string) =>
   z.custom<T>((value) => typeof value === 'object' && value !== null, `${name} binding is missing`)
 
@@ -37,6 +55,12 @@ const configSchema = z
     UPLOAD_URL_TTL_SECONDS: seconds(300),
     DOWNLOAD_URL_TTL_SECONDS: seconds(60),
     UPLOAD_MAX_BYTES: seconds(100 * 1024 * 1024),
+    // Media types an upload may declare: audit evidence, not executables or web pages.
+    UPLOAD_CONTENT_TYPES: commaList.default(defaultUploadContentTypes),
+    // How long after its URL expired an unfinished upload is kept before the cron removes it.
+    UPLOAD_ABANDON_AFTER_SECONDS: seconds(60 * 60),
+    // `binding` reads object metadata through R2; `s3` sends a signed HEAD to S3_ENDPOINT.
+    STORAGE_VERIFY: z.enum(['binding', 's3']).default('binding'),
     MAX_BODY_BYTES: seconds(1024 * 1024),
     EMAIL_BACKEND: z.enum(['outbox', 'http']).default('outbox'),
     EMAIL_API_URL: z.url().optional(),
