@@ -165,6 +165,29 @@ describe(`neon /sql endpoint (${backends})`, () => {
     ])
   })
 
+  it('reports readiness and refuses malformed requests without a Postgres code', async () => {
+    const endpoint = new URL(binding('NEON_FETCH_ENDPOINT'))
+    const health = await fetch(new URL('/_local/health', endpoint))
+    expect(await health.json()).toEqual({ ok: true, backend: backends.split(',')[0] })
+
+    const badIsolation = await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'Neon-Connection-String': databaseUrl,
+        'Neon-Batch-Isolation-Level': 'Serializable; drop table x',
+      },
+      body: JSON.stringify({ queries: [{ query: 'select 1', params: [] }] }),
+    })
+    expect(badIsolation.status).toBe(400)
+    expect(await badIsolation.json()).toEqual({
+      message: 'unsupported Neon-Batch-Isolation-Level "Serializable; drop table x"',
+    })
+
+    const wrongMethod = await fetch(endpoint)
+    expect(wrongMethod.status).toBe(405)
+    await wrongMethod.body?.cancel()
+  })
+
   it('reports command and rowCount with fullResults, and empty fields/rows for DDL', async () => {
     const table = tableName('counts')
 
