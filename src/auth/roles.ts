@@ -10,3 +10,11 @@ export const roleAtLeast = (role: StaffRole, minimum: StaffRole) => rank[role] >
 /** Roles at or above `minimum`, for SQL checks against the stored role. */
 export const rolesAtLeast = (minimum: StaffRole) =>
   staffRoles.filter((role) => roleAtLeast(role, minimum))
+
+/**
+ * Staff management: managers and above manage people at or below their own rank and grant
+ * roles up to it (so members manage no one, managers cannot grant admin, only owners make
+ * owners). The least role that may grant `role`:
+ */
+export const minimumToGrant = (role: StaffRole): StaffRole =>
+  roleAtLeast(role, 'manager') ? role : 'manager'

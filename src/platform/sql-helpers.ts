@@ -1,0 +1,50 @@
+import { getTableColumns, is, SQL, sql } from 'drizzle-orm'
+import type { PgTable } from 'drizzle-orm/pg-core'
+import type { Database } from './database'
+
+/**
+ * `INSERT … SELECT <values> WHERE <condition>`: an insert that happens only if a condition
+ * holds in the same statement, e.g. that the acting user still has the role. Returns a
+ * normal drizzle insert, so `.returning()` maps columns as usual. Omitted columns take
+ * their schema default (or null); every value is cast to its column's type, because
+ * Postgres types a bare parameter in a select list as text.
+ */
+export function insertWhere<T extends PgTable>(
+  db: Database,
+  table: T,
+  values: T['$inferInsert'],
+  condition: SQL,
+) {
+  const given = values as Record<string, unknown>
+  const selected = Object.entries(getTableColumns(table))
+    .filter(([, column]) => column.generated === undefined)
+    .map(([key, column]) => {
+      const type = sql.raw(column.getSQLType())
+      const value = given[key]
+      if (value !== undefined) return sql`${sql.param(value, column)}::${type}`
+      const fallback = column.defaultFn ? column.defaultFn() : column.default
+      if (is(fallback, SQL)) return fallback
+      if (fallback !== undefined) return sql`${sql.param(fallback, column)}::${type}`
+      return sql`null::${type}`
+    })
+  return db.insert(table).select(sql`select ${sql.join(selected, sql`, `)} where ${condition}`)
+}
+
+/** `now() + n seconds`, on the database's clock so every row of a batch agrees. */
+export const secondsFromNow = (seconds: number) =>
+  sql`(now() + ${seconds}::integer * interval '1 second')`
+
+export const secondsAgo = (seconds: number) =>
+  sql`(now() - ${seconds}::integer * interval '1 second')`
+
+/**
+ * Rows of a raw `db.execute` (alone or in a batch): the driver returns the full result, and
+ * the caller names the row type, so select camelCase aliases. Timestamps arrive as
+ * Postgres text (drizzle's global parsers), so select `to_json(col)` or avoid them.
+ */
+export function rawRows<T>(result: unknown): T[] {
+  if (typeof result === 'object' && result !== null && 'rows' in result && Array.isArray(result.rows)) {
+    return result.rows as T[]
+  }
+  throw new Error('unexpected raw query result')
+}
