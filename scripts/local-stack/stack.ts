@@ -184,7 +184,12 @@ async function runCli(): Promise<void> {
   }
   process.stdout.write(`${JSON.stringify(ready)}\n`)
 
+  let stopping = false
   function shutDown(signal: NodeJS.Signals): void {
+    // Ctrl-C reaches the whole process group and a supervisor may add SIGTERM: a second
+    // signal must not end the process by default before PGlite is closed and unlocked.
+    if (stopping) return
+    stopping = true
     process.stderr.write(`${JSON.stringify({ msg: 'local stack stopping', signal })}\n`)
     // A stuck close must not leave the process running forever.
     const deadline = setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS)
@@ -198,8 +203,8 @@ async function runCli(): Promise<void> {
       },
     )
   }
-  process.once('SIGINT', shutDown)
-  process.once('SIGTERM', shutDown)
+  process.on('SIGINT', shutDown)
+  process.on('SIGTERM', shutDown)
 }
 
 const entry = process.argv[1]
