@@ -46,6 +46,20 @@ const testSecrets: Record<string, string> = {
   S3_BUCKET: 'currentmesh-documents',
   S3_ACCESS_KEY_ID: 'local-access-key',
   S3_SECRET_ACCESS_KEY: 'local-secret-key',
+  // Request lines would drown test output; warnings and errors still print.
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+}
+
+// Every suite shares one client IP ("unknown": no CF-Connecting-IP) and runs many requests per
+// user, so the limits are generous here; test/rate-limit sets tight ones per test instead.
+const testRateLimits: Record<string, string> = Object.fromEntries(
+  ['LOGIN', 'SIGNUP', 'REFRESH', 'SIGNIN_LINKS', 'PORTAL_SESSIONS', 'INVITATIONS', 'API', 'UPLOADS']
+    .map((policy) => [`RATE_LIMIT_${policy}`, '100000/1m']),
+)
+
+/** Addresses for "cache backend down" tests, from test/cache/unreachable-endpoints.setup.ts. */
+function unreachableBindings(endpoints: { closedUrl: string; stalledUrl: string }) {
+  return { TEST_CLOSED_URL: endpoints.closedUrl, TEST_STALLED_URL: endpoints.stalledUrl }
 }
 
 const workersProject: TestProjectInlineConfiguration = {
@@ -55,7 +69,14 @@ const workersProject: TestProjectInlineConfiguration = {
         wrangler: { configPath: './wrangler.toml' },
         // Nothing here may reach Cloudflare's network.
         remoteBindings: false,
-        miniflare: { bindings: { ...testSecrets, ...localStackBindings(inject('localStack')) } },
+        miniflare: {
+          bindings: {
+            ...testSecrets,
+            ...testRateLimits,
+            ...unreachableBindings(inject('unreachableEndpoints')),
+            ...localStackBindings(inject('localStack')),
+          },
+        },
       }
     }),
   ],
@@ -70,7 +91,7 @@ const workersProject: TestProjectInlineConfiguration = {
 export default defineConfig({
   test: {
     // Root level, so every project shares one stack and the same provided URLs.
-    globalSetup: ['./test/global-setup.ts'],
+    globalSetup: ['./test/global-setup.ts', './test/cache/unreachable-endpoints.setup.ts'],
     projects: [workersProject],
   },
 })

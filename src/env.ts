@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { logLevels } from './platform/logger'
 
 const commaList = z
   .string()
@@ -24,6 +25,21 @@ const defaultUploadContentTypes: string[] = [
   'application/zip',
 ]
 
+const windowUnits = { s: 1, m: 60, h: 60 * 60 } as const
+
+/** A rate-limit policy written `<quota>/<window>`, e.g. `100/15m`; units are s, m and h. */
+const ratePolicy = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[1-9]\d*\/[1-9]\d*[smh]$/, 'expected <quota>/<window>, e.g. 100/15m')
+    .default(fallback)
+    .transform((value) => {
+      const [quota = '', window = ''] = value.split('/')
+      const unit = window.slice(-1) as keyof typeof windowUnits
+      const windowSeconds = Number(window.slice(0, -1)) * windowUnits[unit]
+      return { quota: Number(quota), windowSeconds }
+    })
+
 const bindingObject = <T>(name: string) =>
   z.custom<T>((value) => typeof value === 'object' && value !== null, `${name} binding is missing`)
 
@@ -32,6 +48,7 @@ const configSchema = z
   .object({
     APP_ENV: z.enum(['development', 'test', 'production']),
     APP_ORIGINS: commaList,
+    LOG_LEVEL: z.enum(logLevels).default('info'),
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/[^/]+\/.+/, 'expected postgresql://…/db'),
     NEON_FETCH_ENDPOINT: z.url().optional(),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
@@ -46,6 +63,23 @@ const configSchema = z
     CACHE_BACKEND: z.enum(['kv', 'upstash']).default('kv'),
     CACHE_TTL_SECONDS: seconds(300),
     CACHE_TIMEOUT_MS: seconds(250),
+    // How long one request may hold a hot key's refill lock; others wait at most this long.
+    CACHE_LOCK_MS: seconds(2000),
+    // How long a cached proof that a portal session or staff token is still good is trusted.
+    CACHE_PRINCIPAL_TTL_SECONDS: seconds(60),
+    // KV only: after a write, the writer's reads skip the cache for KV's propagation window.
+    CACHE_WRITER_BYPASS_SECONDS: seconds(60),
+    // Per client IP on credential routes (CF-Connecting-IP); fail closed.
+    RATE_LIMIT_LOGIN: ratePolicy('10/5m'),
+    RATE_LIMIT_SIGNUP: ratePolicy('5/1h'),
+    RATE_LIMIT_REFRESH: ratePolicy('30/5m'),
+    RATE_LIMIT_SIGNIN_LINKS: ratePolicy('5/15m'),
+    RATE_LIMIT_PORTAL_SESSIONS: ratePolicy('10/5m'),
+    RATE_LIMIT_INVITATIONS: ratePolicy('10/5m'),
+    // Per staff user or portal contact on the authenticated API; fail open.
+    RATE_LIMIT_API: ratePolicy('100/15m'),
+    // Per organization on upload intents; fail open.
+    RATE_LIMIT_UPLOADS: ratePolicy('200/1h'),
     UPSTASH_REDIS_REST_URL: z.url().optional(),
     UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
     S3_ENDPOINT: z.url(),

@@ -1,4 +1,5 @@
-type Level = 'debug' | 'info' | 'warn' | 'error'
+export const logLevels = ['debug', 'info', 'warn', 'error'] as const
+type Level = (typeof logLevels)[number]
 
 export type LogFields = Record<string, unknown>
 
@@ -20,8 +21,10 @@ const sinks: Record<Level, (line: string) => void> = {
  * One JSON line per event with the request id bound. Callers pass ids and counts, never
  * emails, tokens or bodies: logs leave the tenant's boundary.
  */
-export function createLogger(bound: LogFields): Logger {
+export function createLogger(bound: LogFields, minimum: Level = 'info'): Logger {
+  const threshold = logLevels.indexOf(minimum)
   const write = (level: Level, message: string, fields?: LogFields) => {
+    if (logLevels.indexOf(level) < threshold) return
     sinks[level](JSON.stringify({ level, message, ...bound, ...fields }))
   }
   return {
@@ -32,9 +35,15 @@ export function createLogger(bound: LogFields): Logger {
   }
 }
 
-/** Error details fit for a log line: name, message, cause chain and stack, nothing else. */
+/**
+ * Error details fit for a log line: name, message, cause chain and stack. Drizzle's query
+ * errors put the bound parameters (emails, names) in their message, so only the SQL is kept.
+ */
 export function describeError(error: unknown): LogFields {
   if (!(error instanceof Error)) return { error: String(error) }
   const cause = error.cause === undefined ? undefined : describeError(error.cause)
+  if ('query' in error && 'params' in error) {
+    return { errorName: 'DrizzleQueryError', query: String(error.query), cause }
+  }
   return { errorName: error.name, errorMessage: error.message, stack: error.stack, cause }
 }
