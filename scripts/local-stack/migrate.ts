@@ -10,8 +10,8 @@ import { migrate } from 'drizzle-orm/neon-http/migrator'
 export interface ApplyMigrationsOptions {
   /** The connection string the Worker uses, e.g. postgresql://local:local@pglite.localhost/app */
   readonly databaseUrl: string
-  /** The local endpoint, e.g. http://127.0.0.1:55433/sql */
-  readonly fetchEndpoint: string
+  /** The local endpoint, e.g. http://127.0.0.1:55433/sql; unset means Neon itself. */
+  readonly fetchEndpoint?: string | undefined
   readonly migrationsFolder?: string
 }
 
@@ -70,7 +70,7 @@ export async function applyMigrations(options: ApplyMigrationsOptions): Promise<
 
   // fetchEndpoint is global to the driver; restore it so callers in this process are unaffected.
   const previousEndpoint = neonConfig.fetchEndpoint
-  neonConfig.fetchEndpoint = options.fetchEndpoint
+  if (options.fetchEndpoint !== undefined) neonConfig.fetchEndpoint = options.fetchEndpoint
   try {
     const db = drizzle({ client: neon(options.databaseUrl) })
     await migrate(db, { migrationsFolder })
