@@ -1,4 +1,5 @@
-import { createKeyValueStore, type KeyValueStore } from '../cache/store'
+import { ResponseCache } from '../cache/response-cache'
+import { createKeyValueStore, type Defer, type KeyValueStore } from '../cache/store'
 import { createStorage, type Storage } from '../documents/storage'
 import { createMailer, type Mailer } from '../email/mailer'
 import type { Config } from '../env'
@@ -11,19 +12,26 @@ export interface Services {
   config: Config
   db: Database
   store: KeyValueStore
+  cache: ResponseCache
   storage: Storage
   mailer: Mailer
   log: Logger
   meter: RoundTripMeter
 }
 
-export function createServices(config: Config, log: Logger, meter: RoundTripMeter): Services {
+export function createServices(
+  config: Config,
+  log: Logger,
+  meter: RoundTripMeter,
+  defer: Defer,
+): Services {
   const db = createDatabase(config)
-  const store = createKeyValueStore(config, meter, log)
+  const store = createKeyValueStore(config, meter, log, defer)
   return {
     config,
     db,
     store,
+    cache: new ResponseCache(store, config, log),
     storage: createStorage(config),
     mailer: createMailer(config, db),
     log,
