@@ -17,9 +17,9 @@ export function sanitizeFilename(raw: string): string {
   const lastSegment = raw.split(/[\\/]/).pop() ?? ''
   let name = lastSegment
     .normalize('NFC')
+    .replace(/\s+/g, ' ')
     .replace(unsafeCharacters, '')
     .replace(reservedCharacters, '_')
-    .replace(/\s+/g, ' ')
     .replace(/^[\s.]+|[\s.]+$/g, '')
 
   const characters = [...name]
