@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
+import { authRoutes } from './auth/routes'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
 import { onError, onNotFound } from './platform/error-handler'
@@ -39,6 +40,7 @@ export function createApp() {
   })
 
   app.route('/', healthRoutes)
+  app.route('/', authRoutes)
   app.route('/', docsRoutes(app))
 
   app.onError(onError)
