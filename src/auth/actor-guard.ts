@@ -7,7 +7,8 @@ import type { StaffPrincipal } from './principal'
 import { roleAtLeast, rolesAtLeast, type StaffRole } from './roles'
 
 // Aliased, so the guard can sit inside statements that read or write `users` themselves.
-const actor = alias(users, 'actor')
+const actorName = 'actor'
+const actor = alias(users, actorName)
 
 const sameUser = (staff: StaffPrincipal) =>
   and(eq(actor.id, staff.userId), eq(actor.organizationId, staff.organizationId))
@@ -53,7 +54,7 @@ function actorCheck(db: Database, staff: StaffPrincipal) {
  */
 export function actorGuard(db: Database, staff: StaffPrincipal, minimum: StaffRole): ActorGuard {
   const holds = sql`exists (
-    select 1 from ${actor}
+    select 1 from ${users} as ${sql.identifier(actorName)}
     where ${sameUser(staff)}
       and ${actor.removedAt} is null
       and ${actor.authVersion} = ${staff.authVersion}
