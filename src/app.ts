@@ -4,12 +4,15 @@ import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
 import { authRoutes } from './auth/routes'
 import { docsRoutes } from './docs/routes'
+import { devRoutes } from './email/dev-routes'
 import { healthRoutes } from './health/routes'
 import { onError, onNotFound } from './platform/error-handler'
 import { ApiError } from './platform/errors'
 import type { AppEnv } from './platform/hono'
 import { requestContext } from './platform/request-context'
 import { validationHook } from './platform/validation'
+import { invitationRoutes } from './staff/invitations-routes'
+import { userRoutes } from './staff/users-routes'
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
@@ -41,6 +44,9 @@ export function createApp() {
 
   app.route('/', healthRoutes)
   app.route('/', authRoutes)
+  app.route('/', userRoutes)
+  app.route('/', invitationRoutes)
+  app.route('/', devRoutes)
   app.route('/', docsRoutes(app))
 
   app.onError(onError)

@@ -78,10 +78,13 @@ export const uuidParam = (name: string) =>
  * Route hook: a path parameter that is not well formed answers 404 exactly like a missing
  * row, so ids cannot be probed and a bad value never reaches a uuid cast in SQL.
  */
-export function missingOnBadPath(what: string): Hook<unknown, AppEnv, string, void> {
+export function missingOnBadPath<I, P extends string, R>(
+  what: string,
+): Hook<I, AppEnv, P, R | undefined> {
   return function missingOnBadPathHook(result, c) {
     if (!result.success && result.target === 'param') throw notFound(what)
-    return validationHook(result, c)
+    validationHook(result, c)
+    return undefined
   }
 }
 

@@ -12,7 +12,7 @@ import type { Database } from './database'
 export function insertWhere<T extends PgTable>(
   db: Database,
   table: T,
-  values: T['$inferInsert'],
+  values: { [K in keyof T['$inferInsert']]: T['$inferInsert'][K] | SQL },
   condition: SQL,
 ) {
   const given = values as Record<string, unknown>
@@ -21,6 +21,7 @@ export function insertWhere<T extends PgTable>(
     .map(([key, column]) => {
       const type = sql.raw(column.getSQLType())
       const value = given[key]
+      if (is(value, SQL)) return value
       if (value !== undefined) return sql`${sql.param(value, column)}::${type}`
       const fallback = column.defaultFn ? column.defaultFn() : column.default
       if (is(fallback, SQL)) return fallback
@@ -48,3 +49,7 @@ export function rawRows<T>(result: unknown): T[] {
   }
   throw new Error('unexpected raw query result')
 }
+
+/** A timestamptz as the ISO 8601 text JSON responses use, for raw queries. */
+export const isoTimestamp = (value: SQL) =>
+  sql<string>`to_char(${value} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
