@@ -3,6 +3,8 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
 import { authRoutes } from './auth/routes'
+import { contactRoutes } from './clients/contacts-routes'
+import { clientRoutes } from './clients/routes'
 import { docsRoutes } from './docs/routes'
 import { devRoutes } from './email/dev-routes'
 import { healthRoutes } from './health/routes'
@@ -11,6 +13,7 @@ import { ApiError } from './platform/errors'
 import type { AppEnv } from './platform/hono'
 import { requestContext } from './platform/request-context'
 import { validationHook } from './platform/validation'
+import { portalAuthRoutes } from './portal/auth-routes'
 import { invitationRoutes } from './staff/invitations-routes'
 import { userRoutes } from './staff/users-routes'
 
@@ -47,6 +50,9 @@ export function createApp() {
   app.route('/', userRoutes)
   app.route('/', invitationRoutes)
   app.route('/', devRoutes)
+  app.route('/', clientRoutes)
+  app.route('/', contactRoutes)
+  app.route('/', portalAuthRoutes)
   app.route('/', docsRoutes(app))
 
   app.onError(onError)

@@ -1,0 +1,5 @@
+import type { Config } from '../env'
+
+/** Where a sign-in link points: the portal's page, which shows it and asks to continue. */
+export const portalLinkUrl = (config: Config, token: string) =>
+  `${config.PORTAL_BASE_URL}/sign-in/${token}`
