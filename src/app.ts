@@ -14,6 +14,12 @@ import type { AppEnv } from './platform/hono'
 import { requestContext } from './platform/request-context'
 import { validationHook } from './platform/validation'
 import { portalAuthRoutes } from './portal/auth-routes'
+import { portalRequestRoutes } from './portal/request-routes'
+import { activityRoutes } from './requests/activity-routes'
+import { commentRoutes } from './requests/comment-routes'
+import { importRoutes } from './requests/import-routes'
+import { itemRoutes } from './requests/item-routes'
+import { requestRoutes } from './requests/request-routes'
 import { invitationRoutes } from './staff/invitations-routes'
 import { userRoutes } from './staff/users-routes'
 
@@ -53,6 +59,12 @@ export function createApp() {
   app.route('/', clientRoutes)
   app.route('/', contactRoutes)
   app.route('/', portalAuthRoutes)
+  app.route('/', requestRoutes)
+  app.route('/', itemRoutes)
+  app.route('/', importRoutes)
+  app.route('/', commentRoutes)
+  app.route('/', activityRoutes)
+  app.route('/', portalRequestRoutes)
   app.route('/', docsRoutes(app))
 
   app.onError(onError)
