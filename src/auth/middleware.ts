@@ -1,5 +1,6 @@
 import { ApiError } from '../platform/errors'
 import type { AppContext, AppMiddleware } from '../platform/hono'
+import { enforceRateLimit } from '../rate-limit/middleware'
 import type { PortalPrincipal, StaffPrincipal } from './principal'
 import { roleAtLeast, type StaffRole } from './roles'
 import { InvalidTokenError, verifyPortalToken, verifyStaffToken } from './tokens'
@@ -39,6 +40,8 @@ export function requireStaff(minimum: StaffRole = 'member'): AppMiddleware {
       throw new ApiError('forbidden', { detail: `This action needs the ${minimum} role or higher.` })
     }
     c.set('principal', staff)
+    // The authenticated API's per-user budget (RATE_LIMIT_API); fails open.
+    await enforceRateLimit(c, 'api')
     await next()
   }
 }
@@ -48,6 +51,7 @@ export function requirePortal(): AppMiddleware {
   return async function portalOnly(c, next) {
     const portal = await verifyPortalToken(c.var.config, bearerToken(c)).catch(unauthorized)
     c.set('principal', portal)
+    await enforceRateLimit(c, 'api')
     await next()
   }
 }

@@ -60,7 +60,7 @@ export function createKvStore(
     get: (key) => call(() => kv.get(key)),
     getMany: async (keys) => {
       if (keys.length === 0) return []
-      if (keys.length > maxBulkKeys) throw new Error(`KV bulk reads take at most ${maxBulkKeys} keys`)
+      if (keys.length > maxBulkKeys) throw new Error(`KV reads at most ${maxBulkKeys} keys at once`)
       const found = await call(() => kv.get([...keys], 'text'))
       return keys.map((key) => found.get(key) ?? null)
     },

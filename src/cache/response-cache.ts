@@ -200,7 +200,11 @@ export class ResponseCache {
   ): Promise<void> {
     const entry: StoredEntry = { versions: lookup.versions, response }
     const writes: StoreEntry[] = [
-      { key: plan.entryKey, value: JSON.stringify(entry), ttlSeconds: this.config.CACHE_TTL_SECONDS },
+      {
+        key: plan.entryKey,
+        value: JSON.stringify(entry),
+        ttlSeconds: this.config.CACHE_TTL_SECONDS,
+      },
     ]
     // Only when missing: KV takes about one write per second per key.
     if (!lookup.principalKnown) {
@@ -252,7 +256,8 @@ export class ResponseCache {
 
   /** Ends the cached proof for a portal session (logout) or a staff user (removal). */
   async forget(principal: { sessionId: string } | { userId: string }): Promise<void> {
-    const key = 'sessionId' in principal ? `pv:s:${principal.sessionId}` : `pv:u:${principal.userId}`
+    const key =
+      'sessionId' in principal ? `pv:s:${principal.sessionId}` : `pv:u:${principal.userId}`
     try {
       await this.store.delete(key)
     } catch (error) {
@@ -270,8 +275,8 @@ export class ResponseCache {
 function parseEntry(raw: string): StoredEntry | undefined {
   try {
     const parsed = JSON.parse(raw) as Partial<StoredEntry>
-    if (!Array.isArray(parsed.versions) || typeof parsed.response?.body !== 'string') return undefined
-    return parsed as StoredEntry
+    const valid = Array.isArray(parsed.versions) && typeof parsed.response?.body === 'string'
+    return valid ? (parsed as StoredEntry) : undefined
   } catch {
     return undefined
   }

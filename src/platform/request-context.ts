@@ -13,7 +13,9 @@ const safeRequestId = /^[A-Za-z0-9._:-]{8,128}$/
 /** Background work outlives the response through waitUntil; its failures are only logged. */
 function deferFor(c: AppContext, log: Logger): Defer {
   return function defer(work) {
-    const logged = work.catch((error: unknown) => log.warn('deferred work failed', describeError(error)))
+    const logged = work.catch((error: unknown) => {
+      log.warn('deferred work failed', describeError(error))
+    })
     try {
       c.executionCtx.waitUntil(logged)
     } catch {

@@ -60,7 +60,7 @@ for (const backend of backends) {
         expect(await store.get(key)).toBe('héllo ✓ {"json":true}')
       })
 
-      it('reads many keys in one round trip, in the order asked, null for missing ones', async () => {
+      it('reads many keys in one round trip, in order, null for missing ones', async () => {
         const { store, meter } = fresh()
         const [a, b, missing] = [unique('a'), unique('b'), unique('missing')]
         await store.setMany([
@@ -162,7 +162,7 @@ for (const backend of backends) {
 }
 
 describe.skipIf(!upstashConfigured)(
-  `upstash store when the backend is unreachable${upstashConfigured ? '' : ` (${upstashSkipReason})`}`,
+  `unreachable upstash store${upstashConfigured ? '' : ` (${upstashSkipReason})`}`,
   () => {
     const unreachable = (url: string, timeoutMs: number) =>
       createUpstashStore(
