@@ -88,10 +88,23 @@ const workersProject: TestProjectInlineConfiguration = {
   },
 }
 
+// Node-side tests: Workers started with unstable_startWorker, so a test can reach what the
+// workers pool cannot (Miniflare's local R2 S3 endpoint, a real browser).
+const nodeProject: TestProjectInlineConfiguration = {
+  test: {
+    name: 'node',
+    environment: 'node',
+    include: ['test/node/**/*.test.ts'],
+    // Starting a Worker takes seconds; a browser run a little more.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+}
+
 export default defineConfig({
   test: {
     // Root level, so every project shares one stack and the same provided URLs.
     globalSetup: ['./test/global-setup.ts', './test/cache/unreachable-endpoints.setup.ts'],
-    projects: [workersProject],
+    projects: [workersProject, nodeProject],
   },
 })

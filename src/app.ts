@@ -6,6 +6,8 @@ import { authRoutes } from './auth/routes'
 import { contactRoutes } from './clients/contacts-routes'
 import { clientRoutes } from './clients/routes'
 import { docsRoutes } from './docs/routes'
+import { documentRoutes } from './documents/document-routes'
+import { uploadRoutes } from './documents/upload-routes'
 import { devRoutes } from './email/dev-routes'
 import { healthRoutes } from './health/routes'
 import { onError, onNotFound } from './platform/error-handler'
@@ -14,6 +16,7 @@ import type { AppEnv } from './platform/hono'
 import { requestContext } from './platform/request-context'
 import { validationHook } from './platform/validation'
 import { portalAuthRoutes } from './portal/auth-routes'
+import { portalDocumentRoutes } from './portal/document-routes'
 import { portalRequestRoutes } from './portal/request-routes'
 import { activityRoutes } from './requests/activity-routes'
 import { commentRoutes } from './requests/comment-routes'
@@ -52,6 +55,9 @@ export function createApp() {
   })
 
   app.route('/', healthRoutes)
+  app.route('/', uploadRoutes)
+  app.route('/', documentRoutes)
+  app.route('/', portalDocumentRoutes)
   app.route('/', authRoutes)
   app.route('/', userRoutes)
   app.route('/', invitationRoutes)
