@@ -188,3 +188,13 @@ export function invalidatesCache(scopes: (c: AppContext) => string[]): AppMiddle
     await invalidateCache(c, scopes(c).filter(isCacheScope))
   }
 }
+
+/** For reads across the organization's requests (lists, rollups). */
+export const cacheOrganizationView = () =>
+  cacheResponse({ dependsOn: () => ['requests', 'directory'] })
+
+/** For one request and what hangs off it; `param` names the request id in the path. */
+export const cacheRequestView = (param = 'id') =>
+  cacheResponse({
+    dependsOn: (c) => [`request:${(c.req.param(param) ?? '').toLowerCase()}`, 'directory'],
+  })

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { type SQL, sql } from 'drizzle-orm'
 import type { PortalPrincipal } from '../auth/principal'
 import { portalOf, requirePortal } from '../auth/middleware'
+import { cacheOrganizationView, cacheRequestView } from '../cache/middleware'
 import { IfNoneMatchHeader, viewTag } from '../platform/etag'
 import { createRouter } from '../platform/hono'
 import {
@@ -87,7 +88,7 @@ const list = createRoute({
   path: '/v1/portal/requests',
   tags,
   summary: 'The client’s requests (sent and later), newest first, with progress',
-  middleware: [requirePortal()] as const,
+  middleware: [requirePortal(), cacheOrganizationView()] as const,
   security: portalSecurity,
   request: { query: PortalRequestListQuery, headers: IfNoneMatchHeader },
   responses: {
@@ -102,7 +103,7 @@ const read = createRoute({
   path: '/v1/portal/requests/{id}',
   tags,
   summary: 'One of the client’s requests with its progress',
-  middleware: [requirePortal()] as const,
+  middleware: [requirePortal(), cacheRequestView()] as const,
   security: portalSecurity,
   request: { params, headers: IfNoneMatchHeader },
   responses: {
@@ -117,7 +118,7 @@ const items = createRoute({
   path: '/v1/portal/requests/{id}/items',
   tags,
   summary: 'The items asked for, in list order, with their status and return reasons',
-  middleware: [requirePortal()] as const,
+  middleware: [requirePortal(), cacheRequestView()] as const,
   security: portalSecurity,
   request: {
     params,
@@ -136,7 +137,7 @@ const comments = createRoute({
   path: '/v1/portal/requests/{id}/comments',
   tags,
   summary: 'The conversation on a request, oldest first (staff-internal notes never appear)',
-  middleware: [requirePortal()] as const,
+  middleware: [requirePortal(), cacheRequestView()] as const,
   security: portalSecurity,
   request: { params, query: CommentListQuery, headers: IfNoneMatchHeader },
   responses: {

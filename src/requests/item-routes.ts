@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { type SQL, sql } from 'drizzle-orm'
 import type { StaffPrincipal } from '../auth/principal'
 import { requireStaff, staffOf } from '../auth/middleware'
+import { cacheRequestView } from '../cache/middleware'
 import { isUniqueViolation } from '../platform/database'
 import { ApiError, notFound } from '../platform/errors'
 import {
@@ -106,7 +107,7 @@ const list = createRoute({
   path: '/v1/requests/{id}/items',
   tags,
   summary: 'Items of a request in list order; `updatedSince` includes deleted items',
-  middleware: [requireStaff('member')] as const,
+  middleware: [requireStaff('member'), cacheRequestView()] as const,
   security: staffSecurity,
   request: { params: requestParams, query: ItemListQuery, headers: IfNoneMatchHeader },
   responses: {

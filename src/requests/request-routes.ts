@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { type SQL, sql } from 'drizzle-orm'
 import { requireStaff, staffOf } from '../auth/middleware'
+import { cacheOrganizationView, cacheRequestView } from '../cache/middleware'
 import { ApiError } from '../platform/errors'
 import {
   IfMatchHeader,
@@ -96,7 +97,7 @@ const list = createRoute({
     'One database round trip. Each row carries its client and assignee names and its ' +
     'progress. With `updatedSince`, deleted requests are included as tombstones ' +
     '(`deletedAt` set) so a sync can drop them.',
-  middleware: [requireStaff('member')] as const,
+  middleware: [requireStaff('member'), cacheOrganizationView()] as const,
   security: staffSecurity,
   request: { query: RequestListQuery, headers: IfNoneMatchHeader },
   responses: {
@@ -129,7 +130,7 @@ const read = createRoute({
   path: '/v1/requests/{id}',
   tags,
   summary: 'One request with its progress; ETag / If-None-Match',
-  middleware: [requireStaff('member')] as const,
+  middleware: [requireStaff('member'), cacheRequestView()] as const,
   security: staffSecurity,
   request: { params: idParams, headers: IfNoneMatchHeader },
   responses: {
