@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
 import { authRoutes } from './auth/routes'
+import { invalidateAfterWrites } from './cache/invalidation'
 import { contactRoutes } from './clients/contacts-routes'
 import { clientRoutes } from './clients/routes'
 import { docsRoutes } from './docs/routes'
@@ -18,6 +19,7 @@ import { validationHook } from './platform/validation'
 import { portalAuthRoutes } from './portal/auth-routes'
 import { portalDocumentRoutes } from './portal/document-routes'
 import { portalRequestRoutes } from './portal/request-routes'
+import { limitCredentialRoutes } from './rate-limit/credential-routes'
 import { activityRoutes } from './requests/activity-routes'
 import { commentRoutes } from './requests/comment-routes'
 import { importRoutes } from './requests/import-routes'
@@ -53,6 +55,8 @@ export function createApp() {
     })
     return limit(c, next)
   })
+  limitCredentialRoutes(app)
+  app.use('/v1/*', invalidateAfterWrites)
 
   app.route('/', healthRoutes)
   app.route('/', uploadRoutes)
