@@ -65,9 +65,8 @@ export function actorGuard(db: Database, staff: StaffPrincipal, minimum: StaffRo
     holds,
     assert(rows) {
       const stored = rows[0]
-      if (!stored || (stored.removedAt ?? null) !== null || stored.authVersion !== staff.authVersion) {
-        throw staleSession()
-      }
+      const current = stored && (stored.removedAt ?? null) === null
+      if (!current || stored.authVersion !== staff.authVersion) throw staleSession()
       if (!roleAtLeast(stored.role, minimum)) throw roleTooLow(minimum)
     },
   }

@@ -48,7 +48,8 @@ function parse(stored: string): StoredHash | undefined {
   const [name, rounds, salt, hash, ...rest] = stored.split('$')
   if (name !== scheme || rest.length > 0 || !rounds || !salt || !hash) return undefined
   const iterations = Number(rounds)
-  if (!Number.isInteger(iterations) || iterations < 1 || iterations > maxIterations) return undefined
+  const usable = Number.isInteger(iterations) && iterations >= 1 && iterations <= maxIterations
+  if (!usable) return undefined
   try {
     return { iterations, salt: fromBase64(salt), hash: fromBase64(hash) }
   } catch {

@@ -37,7 +37,7 @@ export async function issueRefreshToken(
   return { token: secret, insert }
 }
 
-/** The stored user a rotation signs for: the role and version come from the row, not the old token. */
+/** The stored user a rotation signs for: role and version come from the row, not the old token. */
 export interface RefreshedUser {
   id: string
   organizationId: string

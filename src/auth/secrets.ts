@@ -18,7 +18,8 @@ const toBase64Url = (bytes: Uint8Array) =>
     .replace(/=+$/, '')
 
 /** 32 bytes are 43 base64url characters. */
-export const secretPattern = (kind: SecretKind) => new RegExp(`^${secretKinds[kind]}[A-Za-z0-9_-]{43}$`)
+export const secretPattern = (kind: SecretKind) =>
+  new RegExp(`^${secretKinds[kind]}[A-Za-z0-9_-]{43}$`)
 
 export async function hashSecret(secret: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret))

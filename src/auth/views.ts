@@ -22,7 +22,10 @@ export const NameInput = z.string().trim().min(1).max(200)
 export const SlugInput = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/, 'lowercase letters, digits and inner hyphens')
-  .openapi({ description: 'Public handle of the organization, 3 to 63 characters', example: 'acme-audit' })
+  .openapi({
+    description: 'Public handle of the organization, 3 to 63 characters',
+    example: 'acme-audit',
+  })
 
 export const RoleSchema = z.enum(staffRoles).openapi('StaffRole')
 
@@ -45,7 +48,9 @@ export const StaffSessionView = z
     accessToken: z.string().openapi({ description: 'Staff JWT for the Authorization header' }),
     tokenType: z.literal('Bearer'),
     expiresIn: z.number().int().openapi({ description: 'Seconds until the access token expires' }),
-    refreshToken: z.string().openapi({ description: 'Opaque, single use: POST it to /v1/auth/refresh' }),
+    refreshToken: z
+      .string()
+      .openapi({ description: 'Opaque, single use: POST it to /v1/auth/refresh' }),
     refreshExpiresIn: z.number().int(),
     user: MeView,
   })
@@ -69,7 +74,11 @@ export const meOf = (user: SessionUser): Me => ({
   email: user.email,
   name: user.name,
   role: user.role,
-  organization: { id: user.organizationId, name: user.organizationName, slug: user.organizationSlug },
+  organization: {
+    id: user.organizationId,
+    name: user.organizationName,
+    slug: user.organizationSlug,
+  },
 })
 
 /** Signs an access token from the stored user (role and version as stored now). */

@@ -50,7 +50,10 @@ const ContactPatch = z
   .strictObject({
     email: EmailInput.optional(),
     name: NameInput.optional(),
-    disabled: z.boolean().optional().openapi({ description: 'Disabling ends portal access at once' }),
+    disabled: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Disabling ends portal access at once' }),
   })
   .refine((patch) => Object.values(patch).some((value) => value !== undefined), 'name a field')
   .openapi('ContactPatch')
@@ -135,7 +138,12 @@ const emailTaken = (error: unknown): never => {
   throw error
 }
 
-function portalInvitationMail(config: Config, staff: StaffPrincipal, to: string, token: string): Mail {
+function portalInvitationMail(
+  config: Config,
+  staff: StaffPrincipal,
+  to: string,
+  token: string,
+): Mail {
   return {
     kind: 'portal_invitation',
     to,
@@ -181,7 +189,9 @@ export const contactRoutes = createRouter()
         .limit(limit + 1)
       if (rows.length === 0) throw notFound('client')
 
-      const contacts = rows.flatMap((row) => (row.contact ? [{ ...row.contact, key: row.key }] : []))
+      const contacts = rows.flatMap((row) =>
+        row.contact ? [{ ...row.contact, key: row.key }] : [],
+      )
       const page = takePage(contacts, limit, (row) => [row.key, row.id])
       return c.json({ data: page.data.map(contactView), nextCursor: page.nextCursor }, 200)
     },
@@ -272,7 +282,11 @@ export const contactRoutes = createRouter()
                   .update(portalSessions)
                   .set({ revokedAt: sql`now()` })
                   .where(
-                    and(eq(portalSessions.contactId, id), isNull(portalSessions.revokedAt), changed),
+                    and(
+                      eq(portalSessions.contactId, id),
+                      isNull(portalSessions.revokedAt),
+                      changed,
+                    ),
                   ),
               ]
             : []),

@@ -102,7 +102,11 @@ const deleteClient = createRoute({
 })
 
 const liveClient = (staff: StaffPrincipal, id: string) =>
-  and(eq(clients.id, id), eq(clients.organizationId, staff.organizationId), isNull(clients.deletedAt))
+  and(
+    eq(clients.id, id),
+    eq(clients.organizationId, staff.organizationId),
+    isNull(clients.deletedAt),
+  )
 
 export const clientRoutes = createRouter()
   .openapi(listClients, async (c) => {
@@ -132,11 +136,10 @@ export const clientRoutes = createRouter()
     const { db, log } = c.var
 
     const guard = actorGuard(db, staff, 'manager')
+    const values = { organizationId: staff.organizationId, name }
     const [actor, created] = await db.batch([
       guard.check,
-      insertWhere(db, clients, { organizationId: staff.organizationId, name }, guard.holds).returning(
-        clientColumns,
-      ),
+      insertWhere(db, clients, values, guard.holds).returning(clientColumns),
     ])
 
     const client = created[0]
@@ -154,7 +157,10 @@ export const clientRoutes = createRouter()
       const { id } = c.req.valid('param')
       const staff = staffOf(c)
 
-      const [client] = await c.var.db.select(clientColumns).from(clients).where(liveClient(staff, id))
+      const [client] = await c.var.db
+        .select(clientColumns)
+        .from(clients)
+        .where(liveClient(staff, id))
       if (!client) throw notFound('client')
 
       return c.json(clientView(client), 200)

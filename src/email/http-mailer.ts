@@ -26,7 +26,9 @@ export function createHttpMailer(config: Config, send: typeof fetch = fetch): Ma
     stage: () => [],
     deliver: async (mail) => {
       // env.ts requires both when EMAIL_BACKEND is http; this guards a hand-built config.
-      if (url === undefined || key === undefined) throw new Error('EMAIL_API_URL or EMAIL_API_KEY missing')
+      if (url === undefined || key === undefined) {
+        throw new Error('EMAIL_API_URL or EMAIL_API_KEY missing')
+      }
       const response = await send(url, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

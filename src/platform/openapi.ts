@@ -89,4 +89,5 @@ export function missingOnBadPath<I, P extends string, R>(
 }
 
 /** ISO 8601 timestamps in responses. */
-export const timestamp = () => z.iso.datetime({ offset: true }).openapi({ example: '2026-12-03T21:56:08.853Z' })
+export const timestamp = () =>
+  z.iso.datetime({ offset: true }).openapi({ example: '2026-12-03T21:56:08.853Z' })

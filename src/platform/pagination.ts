@@ -66,7 +66,11 @@ export function decodeCursor<T extends z.ZodType<readonly string[]>>(
 }
 
 /** Rows are fetched with `limit + 1`; the extra row only proves there is a next page. */
-export function takePage<T>(rows: readonly T[], limit: number, keysOf: (row: T) => readonly string[]) {
+export function takePage<T>(
+  rows: readonly T[],
+  limit: number,
+  keysOf: (row: T) => readonly string[],
+) {
   const data = rows.slice(0, limit)
   const last = data.at(-1)
   const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(keysOf(last)) : null

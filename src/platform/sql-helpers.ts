@@ -41,12 +41,11 @@ export const secondsAgo = (seconds: number) =>
 /**
  * Rows of a raw `db.execute` (alone or in a batch): the driver returns the full result, and
  * the caller names the row type, so select camelCase aliases. Timestamps arrive as
- * Postgres text (drizzle's global parsers), so select `to_json(col)` or avoid them.
+ * Postgres text (drizzle's global parsers), so select them through `isoTimestamp`.
  */
 export function rawRows<T>(result: unknown): T[] {
-  if (typeof result === 'object' && result !== null && 'rows' in result && Array.isArray(result.rows)) {
-    return result.rows as T[]
-  }
+  const rows = typeof result === 'object' && result !== null && 'rows' in result && result.rows
+  if (Array.isArray(rows)) return rows as T[]
   throw new Error('unexpected raw query result')
 }
 

@@ -178,20 +178,20 @@ export const portalAuthRoutes = createRouter()
     // Known or not, the same token work and the same statements run; only rows differ.
     const link = await newSecret('portalLink')
     const mail = signInMail(config, email, link.secret)
+    const expiresAt = secondsFromNow(config.PORTAL_LINK_TTL_SECONDS)
+    const stored = sql`exists (select 1 from ${portalSignInLinks}
+      where ${portalSignInLinks.tokenHash} = ${link.hash})`
     const [issued] = await db.batch([
       db.execute(sql`
         insert into ${portalSignInLinks} (organization_id, contact_id, token_hash, expires_at)
-        select ct.organization_id, ct.id, ${link.hash}, ${secondsFromNow(config.PORTAL_LINK_TTL_SECONDS)}
+        select ct.organization_id, ct.id, ${link.hash}, ${expiresAt}
         from ${clientContacts} ct
         join ${organizations} o on o.id = ct.organization_id
         join ${clients} cl on cl.id = ct.client_id
         where o.slug = ${organization} and ct.email = ${email}
           and ct.disabled_at is null and cl.deleted_at is null
         returning id`),
-      ...mailer.stage(
-        mail,
-        sql`exists (select 1 from ${portalSignInLinks} where ${portalSignInLinks.tokenHash} = ${link.hash})`,
-      ),
+      ...mailer.stage(mail, stored),
     ])
 
     const linkId = rawRows<{ id: string }>(issued)[0]?.id
@@ -298,5 +298,6 @@ export const portalAuthRoutes = createRouter()
     const row = rawRows<PartyRow & { sessionId: string; expiresAt: string }>(result)[0]
     if (!row) throw portalSessionEnded()
 
-    return c.json({ ...partyOf(row), session: { id: row.sessionId, expiresAt: row.expiresAt } }, 200)
+    const session = { id: row.sessionId, expiresAt: row.expiresAt }
+    return c.json({ ...partyOf(row), session }, 200)
   })

@@ -156,9 +156,19 @@ const pendingIn = (staff: StaffPrincipal) =>
   )
 
 const activeMember = (staff: StaffPrincipal, email: string) =>
-  and(eq(users.organizationId, staff.organizationId), eq(users.email, email), isNull(users.removedAt))
+  and(
+    eq(users.organizationId, staff.organizationId),
+    eq(users.email, email),
+    isNull(users.removedAt),
+  )
 
-function invitationMail(config: Config, staff: StaffPrincipal, to: string, role: StaffRole, token: string): Mail {
+function invitationMail(
+  config: Config,
+  staff: StaffPrincipal,
+  to: string,
+  role: StaffRole,
+  token: string,
+): Mail {
   const link = `${config.APP_BASE_URL}/accept-invitation#token=${token}`
   return {
     kind: 'staff_invitation',
@@ -168,7 +178,8 @@ function invitationMail(config: Config, staff: StaffPrincipal, to: string, role:
     text:
       `You have been invited to CurrentMesh as ${role}.\n\n` +
       `Accept the invitation and choose a password:\n${link}\n\n` +
-      `The link works once and expires in ${Math.round(config.INVITATION_TTL_SECONDS / 3600)} hours.`,
+      `The link works once and expires in ${Math.round(config.INVITATION_TTL_SECONDS / 3600)} ` +
+      'hours.',
   }
 }
 
@@ -204,6 +215,8 @@ export const invitationRoutes = createRouter()
     const guard = actorGuard(db, staff, minimum)
     const mail = invitationMail(config, staff, email, role, secret)
     const notMember = sql`not exists (select 1 from ${users} where ${activeMember(staff, email)})`
+    const stored = sql`exists (select 1 from ${invitations}
+      where ${invitations.tokenHash} = ${hash})`
 
     const [actor, member, , created] = await db
       .batch([
@@ -235,7 +248,7 @@ export const invitationRoutes = createRouter()
           },
           and(guard.holds, notMember) ?? guard.holds,
         ).returning(invitationColumns),
-        ...mailer.stage(mail, sql`exists (select 1 from ${invitations} where ${invitations.tokenHash} = ${hash})`),
+        ...mailer.stage(mail, stored),
       ])
       .catch((error: unknown) => {
         if (isUniqueViolation(error, 'invitations_pending_email_key')) {
@@ -247,7 +260,9 @@ export const invitationRoutes = createRouter()
     const invitation = created[0]
     if (!invitation) {
       guard.assert(actor)
-      if (member[0]) throw new ApiError('conflict', { detail: 'This email already belongs to a member.' })
+      if (member[0]) {
+        throw new ApiError('conflict', { detail: 'This email already belongs to a member.' })
+      }
       throw new Error('invitation insert matched nothing although its guard held')
     }
 
@@ -323,8 +338,8 @@ export const invitationRoutes = createRouter()
       ),
       joined as (
         insert into ${users} as u (organization_id, email, name, role, password_hash)
-        select organization_id, email, coalesce(${name ?? null}::text, name, split_part(email, '@', 1)),
-          role, ${passwordHash}
+        select organization_id, email,
+          coalesce(${name ?? null}::text, name, split_part(email, '@', 1)), role, ${passwordHash}
         from accepted
         on conflict (organization_id, email) do update
           set name = excluded.name, role = excluded.role, password_hash = excluded.password_hash,

@@ -78,7 +78,8 @@ const removeUser = createRoute({
 })
 
 /** Roles a manager of rank `role` may manage: their own and below. */
-const rolesAtMost = (role: StaffRole) => staffRoles.filter((candidate) => roleAtLeast(role, candidate))
+const rolesAtMost = (role: StaffRole) =>
+  staffRoles.filter((candidate) => roleAtLeast(role, candidate))
 
 const activeUserOf = (staff: StaffPrincipal, id: string) =>
   and(eq(users.id, id), eq(users.organizationId, staff.organizationId), isNull(users.removedAt))
@@ -100,7 +101,10 @@ function refusal(staff: StaffPrincipal, target: { role: StaffRole } | undefined,
 function conflictOnDeadlock(error: unknown): never {
   const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code
   if (code === '40P01') {
-    throw new ApiError('conflict', { detail: 'A concurrent change conflicted; retry.', cause: error })
+    throw new ApiError('conflict', {
+      detail: 'A concurrent change conflicted; retry.',
+      cause: error,
+    })
   }
   throw error
 }

@@ -34,7 +34,7 @@ function registeredRoutes(): string[] {
 
 describe('the access table', () => {
   it('declares every registered route, once', () => {
-    const keys = declared.map((entry) => entry.route)
+    const keys: string[] = declared.map((entry) => entry.route)
     const missing = registeredRoutes().filter((route) => !keys.includes(route))
     expect(missing, 'add these to a file in test/access/routes/').toEqual([])
     const duplicates = keys.filter((key, index) => keys.indexOf(key) !== index)
@@ -43,7 +43,8 @@ describe('the access table', () => {
 
   it('declares no route the app does not serve', () => {
     const registered = registeredRoutes()
-    expect(declared.map((entry) => entry.route).filter((key) => !registered.includes(key))).toEqual([])
+    const stale = declared.map((entry) => entry.route).filter((key) => !registered.includes(key))
+    expect(stale).toEqual([])
   })
 })
 
@@ -146,7 +147,7 @@ describe.each(protectedRoutes)('$route', (entry) => {
       params,
       body: entry.body?.(target),
       path: (values = params) =>
-        template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) => values[name] ?? 'missing') + query,
+        template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? 'missing') + query,
     }
   })
 
@@ -175,7 +176,8 @@ describe.each(protectedRoutes)('$route', (entry) => {
     expectUnauthorized(await unchanged(target, () => send(entry, prepared, token)))
   })
 
-  it(`gives a caller of another organization ${crossTenant === 'not_found' ? '404' : 'nothing of the target'}`, async () => {
+  const crossTitle = crossTenant === 'not_found' ? '404' : 'nothing of the target'
+  it(`gives a caller of another organization ${crossTitle}`, async () => {
     const { target, other } = prepared
     const token = portal ? other.portal.token : other.staff.owner.token
     const response = await unchanged(target, () => send(entry, prepared, token))
@@ -198,7 +200,8 @@ describe.each(protectedRoutes)('$route', (entry) => {
   it.runIf(!portal && below.length > 0)(`refuses roles below ${minimum}`, async () => {
     const { target } = prepared
     for (const role of below) {
-      const response = await unchanged(target, () => send(entry, prepared, target.staff[role].token))
+      const token = target.staff[role].token
+      const response = await unchanged(target, () => send(entry, prepared, token))
       expectProblem(response, 403, 'forbidden')
     }
   })

@@ -32,7 +32,8 @@ describe('the OpenAPI document', () => {
       if (!operation) continue
 
       const schemes = (operation.security ?? []).flatMap((item) => Object.keys(item))
-      const expected = 'public' in entry.access ? [] : 'portal' in entry.access ? ['portalBearer'] : ['staffBearer']
+      const scheme = 'portal' in entry.access ? 'portalBearer' : 'staffBearer'
+      const expected = 'public' in entry.access ? [] : [scheme]
       expect(schemes, `${entry.route} security`).toEqual(expected)
       if (!('public' in entry.access)) {
         expect(Object.keys(operation.responses), `${entry.route} documents 401`).toContain('401')
@@ -42,7 +43,8 @@ describe('the OpenAPI document', () => {
       }
       // Health probes answer their own JSON, 503 included; everything else fails as a problem.
       if (entry.route.startsWith('GET /health')) continue
-      const problems = Object.entries(operation.responses).filter(([status]) => Number(status) >= 400)
+      const responses = Object.entries(operation.responses)
+      const problems = responses.filter(([status]) => Number(status) >= 400)
       expect(problems.length, `${entry.route} documents its errors`).toBeGreaterThan(0)
       for (const [status, body] of problems) {
         expect(Object.keys(body.content ?? {}), `${entry.route} ${status}`).toEqual([

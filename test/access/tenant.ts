@@ -73,7 +73,8 @@ export function expectProblem(response: Api, status: number, code: string) {
 /** Database round trips the request made, from its Server-Timing header. */
 export function roundTrips(response: Api): number {
   const match = response.headers.get('server-timing')?.match(/db;dur=[\d.]+;desc="(\d+)"/)
-  expect(match, `no db entry in Server-Timing: ${response.headers.get('server-timing')}`).toBeTruthy()
+  const header = response.headers.get('server-timing')
+  expect(match, `no db entry in Server-Timing: ${header}`).toBeTruthy()
   return Number(match?.[1])
 }
 

@@ -9,10 +9,10 @@ const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes))
 /** A hash in our format with chosen parameters, as an older deployment would have stored. */
 async function legacyHash(password: string, iterations: number) {
   const salt = crypto.getRandomValues(new Uint8Array(16))
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, [
-    'deriveBits',
-  ])
-  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, key, 256)
+  const secret = new TextEncoder().encode(password)
+  const key = await crypto.subtle.importKey('raw', secret, 'PBKDF2', false, ['deriveBits'])
+  const parameters = { name: 'PBKDF2', hash: 'SHA-256', salt, iterations }
+  const bits = await crypto.subtle.deriveBits(parameters, key, 256)
   return `pbkdf2-sha256$${iterations}$${b64(salt)}$${b64(new Uint8Array(bits))}`
 }
 
@@ -30,7 +30,10 @@ describe('password hashing', () => {
 
   it('verifies the right password only', async () => {
     const stored = await hashPassword('correct horse battery staple')
-    expect(await verifyPassword('correct horse battery staple', stored)).toEqual({ ok: true, needsRehash: false })
+    expect(await verifyPassword('correct horse battery staple', stored)).toEqual({
+      ok: true,
+      needsRehash: false,
+    })
     expect((await verifyPassword('correct horse battery stapl', stored)).ok).toBe(false)
     expect((await verifyPassword('', stored)).ok).toBe(false)
   })
@@ -40,7 +43,7 @@ describe('password hashing', () => {
     expect((await verifyPassword('fine password 123', stored)).ok).toBe(true)
   })
 
-  it('fails closed for no account, malformed hashes and iterations over the platform cap', async () => {
+  it('fails closed for no account, malformed hashes, iterations over the cap', async () => {
     expect((await verifyPassword('anything at all', undefined)).ok).toBe(false)
     expect((await verifyPassword('anything at all', null)).ok).toBe(false)
     expect((await verifyPassword('x', 'bcrypt$2b$10$abc')).ok).toBe(false)
@@ -50,21 +53,23 @@ describe('password hashing', () => {
   })
 
   it('flags weaker stored parameters for rehashing, and login rehashes them', async () => {
-    const weak = await legacyHash('an old password, kept', 1_000)
-    expect(await verifyPassword('an old password, kept', weak)).toEqual({ ok: true, needsRehash: true })
+    const old = 'an old password, kept'
+    const weak = await legacyHash(old, 1_000)
+    expect(await verifyPassword(old, weak)).toEqual({ ok: true, needsRehash: true })
 
     const tenant = await seedTenant()
-    await database().update(users).set({ passwordHash: weak }).where(eq(users.id, tenant.staff.admin.id))
+    const { admin } = tenant.staff
+    await database().update(users).set({ passwordHash: weak }).where(eq(users.id, admin.id))
     const login = await call('/v1/auth/login', {
-      body: { organization: tenant.organization.slug, email: tenant.staff.admin.email, password: 'an old password, kept' },
+      body: { organization: tenant.organization.slug, email: admin.email, password: old },
     })
     expectStatus(login, 200)
 
     const [row] = await database()
       .select({ passwordHash: users.passwordHash })
       .from(users)
-      .where(eq(users.id, tenant.staff.admin.id))
+      .where(eq(users.id, admin.id))
     expect(row?.passwordHash).toMatch(/^pbkdf2-sha256\$100000\$/)
-    expect((await verifyPassword('an old password, kept', row?.passwordHash)).ok).toBe(true)
+    expect((await verifyPassword(old, row?.passwordHash)).ok).toBe(true)
   })
 })

@@ -58,7 +58,7 @@ describe('refresh', () => {
     expectStatus(third, 200)
   })
 
-  it('lets two concurrent refreshes of one token both succeed inside the grace window', async () => {
+  it('lets two concurrent refreshes of one token both succeed within the grace', async () => {
     const tenant = await seedTenant()
     const { refreshToken } = await login(tenant)
 

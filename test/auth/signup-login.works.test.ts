@@ -35,10 +35,15 @@ describe('sign-up', () => {
     expect(session).toMatchObject({
       tokenType: 'Bearer',
       expiresIn: 900,
-      user: { email: `ada.${tag}@example.com`, role: 'owner', organization: { slug: `signup-${tag}` } },
+      user: {
+        email: `ada.${tag}@example.com`,
+        role: 'owner',
+        organization: { slug: `signup-${tag}` },
+      },
     })
     expect(session.refreshToken).toMatch(/^cmr_[A-Za-z0-9_-]{43}$/)
-    expect(Object.keys(session.user).sort()).toEqual(['email', 'id', 'name', 'organization', 'role'])
+    const fields = ['email', 'id', 'name', 'organization', 'role']
+    expect(Object.keys(session.user).sort()).toEqual(fields)
 
     const me = await call('/v1/me', { token: session.accessToken })
     expectStatus(me, 200)

@@ -54,12 +54,16 @@ describe('forged and misused tokens', () => {
       .setIssuedAt()
       .setExpirationTime('10m')
       .encode()
-    const hs512 = await staffJwt(tenant).setProtectedHeader({ alg: 'HS512', typ: 'at+jwt' }).sign(secret)
+    const hs512 = await staffJwt(tenant)
+      .setProtectedHeader({ alg: 'HS512', typ: 'at+jwt' })
+      .sign(secret)
     const otherKey = await staffJwt(tenant)
       .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
       .sign(key('another-secret-of-at-least-32-characters!!'))
     const noTyp = await staffJwt(tenant).setProtectedHeader({ alg: 'HS256' }).sign(secret)
-    const portalTyp = await staffJwt(tenant).setProtectedHeader({ alg: 'HS256', typ: 'portal+jwt' }).sign(secret)
+    const portalTyp = await staffJwt(tenant)
+      .setProtectedHeader({ alg: 'HS256', typ: 'portal+jwt' })
+      .sign(secret)
     const noExpiry = await new SignJWT(claimsOf(tenant))
       .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
       .setIssuer(config().JWT_ISSUER)
@@ -85,7 +89,8 @@ describe('forged and misused tokens', () => {
     const { refreshToken } = json<{ refreshToken: string }>(login)
 
     const email = `bearer-${unique()}@firm.test`
-    await call('/v1/invitations', { token: tenant.staff.owner.token, body: { email, role: 'member' } })
+    const owner = tenant.staff.owner.token
+    await call('/v1/invitations', { token: owner, body: { email, role: 'member' } })
     const invitation = tokenIn((await latestMail(email))?.text ?? '', 'cmi_')
 
     await call('/v1/portal/auth/links', {
@@ -99,7 +104,9 @@ describe('forged and misused tokens', () => {
     }
     // And a refresh token is not an invitation or a link either.
     expectProblem(
-      await call('/v1/invitations/accept', { body: { token: refreshToken, password: 'long enough pw' } }),
+      await call('/v1/invitations/accept', {
+        body: { token: refreshToken, password: 'long enough pw' },
+      }),
       400,
       'validation_failed',
     )
@@ -107,14 +114,15 @@ describe('forged and misused tokens', () => {
 })
 
 describe('login without enumeration', () => {
-  it('answers unknown firm, unknown email, removed user and wrong password identically', async () => {
+  it('answers unknown firm, unknown email, removed user, wrong password alike', async () => {
     const tenant = await seedTenant()
-    await call(`/v1/users/${tenant.staff.member.id}`, { method: 'DELETE', token: tenant.staff.owner.token })
+    const { owner, member } = tenant.staff
+    await call(`/v1/users/${member.id}`, { method: 'DELETE', token: owner.token })
     const attempts = [
       { organization: `nope-${unique()}`, email: tenant.staff.owner.email, password },
       { organization: tenant.organization.slug, email: `nobody-${unique()}@firm.test`, password },
       { organization: tenant.organization.slug, email: tenant.staff.member.email, password },
-      { organization: tenant.organization.slug, email: tenant.staff.owner.email, password: 'wrong password!' },
+      { organization: tenant.organization.slug, email: owner.email, password: 'wrong password!' },
     ]
 
     const answers = []
@@ -126,6 +134,7 @@ describe('login without enumeration', () => {
       answers.push(rest)
     }
     expect(new Set(answers.map((answer) => JSON.stringify(answer))).size).toBe(1)
-    expect(answers[0]).toMatchObject({ detail: 'The organization, email or password is incorrect.' })
+    const detail = 'The organization, email or password is incorrect.'
+    expect(answers[0]).toMatchObject({ detail })
   })
 })

@@ -89,7 +89,11 @@ describe('clients', () => {
     const path = `/v1/clients/${tenant.client.id}`
     expectProblem(await call(path, { method: 'PATCH', token, body: {} }), 400, 'validation_failed')
     expectProblem(
-      await call(path, { method: 'PATCH', token, body: { name: 'x', organizationId: crypto.randomUUID() } }),
+      await call(path, {
+        method: 'PATCH',
+        token,
+        body: { name: 'x', organizationId: crypto.randomUUID() },
+      }),
       400,
       'validation_failed',
     )
@@ -108,7 +112,11 @@ describe('client contacts', () => {
     expectStatus(created, 201)
     expect(roundTrips(created)).toBe(1)
     const contact = json<Contact>(created)
-    expect(contact).toMatchObject({ email: email.toLowerCase(), clientId: tenant.client.id, disabled: false })
+    expect(contact).toMatchObject({
+      email: email.toLowerCase(),
+      clientId: tenant.client.id,
+      disabled: false,
+    })
 
     const mail = await latestMail(email.toLowerCase())
     expect(mail?.kind).toBe('portal_invitation')
@@ -119,7 +127,8 @@ describe('client contacts', () => {
     })
     expectStatus(list, 200)
     expect(roundTrips(list)).toBe(1)
-    expect(json<{ data: Contact[] }>(list).data.map((row) => row.id)).toEqual([tenant.contact.id, contact.id])
+    const ids = json<{ data: Contact[] }>(list).data.map((row) => row.id)
+    expect(ids).toEqual([tenant.contact.id, contact.id])
   })
 
   it('sends nothing with sendInvite false; refuses a duplicate email with 409', async () => {
@@ -137,28 +146,28 @@ describe('client contacts', () => {
     const created = json<Client>(
       await call('/v1/clients', { token: tenant.staff.manager.token, body: { name: 'Empty' } }),
     )
-    const empty = await call(`/v1/clients/${created.id}/contacts`, { token: tenant.staff.member.token })
+    const token = tenant.staff.member.token
+    const empty = await call(`/v1/clients/${created.id}/contacts`, { token })
     expectStatus(empty, 200)
     expect(json(empty)).toEqual({ data: [], nextCursor: null })
-    expectProblem(
-      await call(`/v1/clients/${crypto.randomUUID()}/contacts`, { token: tenant.staff.member.token }),
-      404,
-      'not_found',
-    )
+    const missing = await call(`/v1/clients/${crypto.randomUUID()}/contacts`, { token })
+    expectProblem(missing, 404, 'not_found')
   })
 
   it('pages contacts with a cursor', async () => {
     const tenant = await seedTenant()
     const path = `/v1/clients/${tenant.client.id}/contacts`
     for (let index = 0; index < 3; index += 1) {
-      const body = { email: `page-${index}-${unique()}@client.test`, name: `P${index}`, sendInvite: false }
+      const email = `page-${index}-${unique()}@client.test`
+      const body = { email, name: `P${index}`, sendInvite: false }
       expectStatus(await call(path, { token: tenant.staff.manager.token, body }), 201)
     }
     const first = json<{ data: Contact[]; nextCursor: string }>(
       await call(`${path}?limit=2`, { token: tenant.staff.member.token }),
     )
+    const next = `${path}?limit=2&cursor=${first.nextCursor}`
     const second = json<{ data: Contact[]; nextCursor: string | null }>(
-      await call(`${path}?limit=2&cursor=${first.nextCursor}`, { token: tenant.staff.member.token }),
+      await call(next, { token: tenant.staff.member.token }),
     )
     expect(first.data).toHaveLength(2)
     expect(second.data).toHaveLength(2)
@@ -184,7 +193,8 @@ describe('client contacts', () => {
     const deleted = await call(path, { method: 'DELETE', token: tenant.staff.manager.token })
     expectStatus(deleted, 204)
     expect(roundTrips(deleted)).toBe(1)
-    expectProblem(await call(path, { method: 'DELETE', token: tenant.staff.manager.token }), 404, 'not_found')
+    const again = await call(path, { method: 'DELETE', token: tenant.staff.manager.token })
+    expectProblem(again, 404, 'not_found')
   })
 
   it('refuses a contact addressed under another client of the same firm', async () => {
@@ -194,12 +204,10 @@ describe('client contacts', () => {
     )
     const before = await tenantSnapshot(tenant.organization.id)
     const wrongParent = `/v1/clients/${other.id}/contacts/${tenant.contact.id}`
-    expectProblem(
-      await call(wrongParent, { method: 'PATCH', token: tenant.staff.manager.token, body: { name: 'X' } }),
-      404,
-      'not_found',
-    )
-    expectProblem(await call(wrongParent, { method: 'DELETE', token: tenant.staff.manager.token }), 404, 'not_found')
+    const token = tenant.staff.manager.token
+    const patched = await call(wrongParent, { method: 'PATCH', token, body: { name: 'X' } })
+    expectProblem(patched, 404, 'not_found')
+    expectProblem(await call(wrongParent, { method: 'DELETE', token }), 404, 'not_found')
     expect(await tenantSnapshot(tenant.organization.id)).toEqual(before)
   })
 })

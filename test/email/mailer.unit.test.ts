@@ -56,7 +56,12 @@ describe('HTTP mailer', () => {
 
 describe('local outbox', () => {
   it('cannot be configured in production', () => {
-    const production = { ...env, APP_ENV: 'production', EMAIL_BACKEND: 'outbox', NEON_FETCH_ENDPOINT: undefined }
+    const production = {
+      ...env,
+      APP_ENV: 'production',
+      EMAIL_BACKEND: 'outbox',
+      NEON_FETCH_ENDPOINT: undefined,
+    }
     expect(() => loadConfig(production)).toThrow(ConfigError)
   })
 
@@ -74,10 +79,8 @@ describe('local outbox', () => {
     const unknown = await app.request('/v1/dev/nothing', {}, production)
     expect(dev.status, await dev.clone().text()).toBe(404)
     const strip = async (response: Response) => {
-      const { requestId: _id, instance: _instance, detail: _detail, ...rest } = (await response.json()) as Record<
-        string,
-        unknown
-      >
+      const body = (await response.json()) as Record<string, unknown>
+      const { requestId: _id, instance: _instance, detail: _detail, ...rest } = body
       return rest
     }
     expect(await strip(dev)).toEqual(await strip(unknown))

@@ -75,7 +75,10 @@ describe('portal sign-in', () => {
     const me = await call('/v1/portal/me', { token: session.accessToken })
     expectStatus(me, 200)
     expect(roundTrips(me)).toBe(1)
-    expect(json(me)).toMatchObject({ contact: { id: tenant.contact.id }, client: { id: tenant.client.id } })
+    expect(json(me)).toMatchObject({
+      contact: { id: tenant.contact.id },
+      client: { id: tenant.client.id },
+    })
 
     const out = await call('/v1/portal/auth/logout', { method: 'POST', token: session.accessToken })
     expectStatus(out, 204)

@@ -69,7 +69,8 @@ describe('users', () => {
     expectStatus(changed, 200)
     expect(roundTrips(changed)).toBe(1)
     expect(json(changed)).toMatchObject({ id: tenant.staff.manager.id, role: 'member' })
-    expect(await storedUser(tenant.staff.manager.id)).toMatchObject({ role: 'member', authVersion: 2 })
+    const stored = await storedUser(tenant.staff.manager.id)
+    expect(stored).toMatchObject({ role: 'member', authVersion: 2 })
 
     // The old token still says manager and has not expired; the write is refused anyway.
     const before = await tenantSnapshot(tenant.organization.id)
@@ -97,9 +98,12 @@ describe('users', () => {
 
   it('removes a user: tokens refused at once, refresh tokens revoked, login refused', async () => {
     const tenant = await seedTenant()
-    const login = await call('/v1/auth/login', {
-      body: { organization: tenant.organization.slug, email: tenant.staff.manager.email, password },
-    })
+    const credentials = {
+      organization: tenant.organization.slug,
+      email: tenant.staff.manager.email,
+      password,
+    }
+    const login = await call('/v1/auth/login', { body: credentials })
     const session = json<{ accessToken: string; refreshToken: string }>(login)
 
     const removed = await remove(tenant.staff.admin.token, tenant.staff.manager.id)
@@ -112,34 +116,30 @@ describe('users', () => {
       401,
       'unauthorized',
     )
-    expectProblem(
-      await call('/v1/auth/login', {
-        body: { organization: tenant.organization.slug, email: tenant.staff.manager.email, password },
-      }),
-      401,
-      'unauthorized',
-    )
-    const list = json<{ data: { id: string }[] }>(await call('/v1/users', { token: tenant.staff.admin.token }))
+    expectProblem(await call('/v1/auth/login', { body: credentials }), 401, 'unauthorized')
+    const users = await call('/v1/users', { token: tenant.staff.admin.token })
+    const list = json<{ data: { id: string }[] }>(users)
     expect(list.data.map((user) => user.id)).not.toContain(tenant.staff.manager.id)
     expectProblem(await remove(tenant.staff.admin.token, tenant.staff.manager.id), 404, 'not_found')
   })
 
   it('applies the rank rule and refuses self-changes, writing nothing', async () => {
     const tenant = await seedTenant()
+    const { owner, admin, manager, member } = tenant.staff
     const before = await tenantSnapshot(tenant.organization.id)
 
-    expectProblem(await patchRole(tenant.staff.manager.token, tenant.staff.admin.id, 'member'), 403, 'forbidden')
-    expectProblem(await patchRole(tenant.staff.manager.token, tenant.staff.member.id, 'admin'), 403, 'forbidden')
-    expectProblem(await patchRole(tenant.staff.admin.token, tenant.staff.owner.id, 'member'), 403, 'forbidden')
-    expectProblem(await remove(tenant.staff.admin.token, tenant.staff.owner.id), 403, 'forbidden')
-    expectProblem(await patchRole(tenant.staff.owner.token, tenant.staff.owner.id, 'member'), 409, 'conflict')
-    expectProblem(await remove(tenant.staff.owner.token, tenant.staff.owner.id), 409, 'conflict')
-    expectProblem(await patchRole(tenant.staff.member.token, tenant.staff.member.id, 'member'), 403, 'forbidden')
+    expectProblem(await patchRole(manager.token, admin.id, 'member'), 403, 'forbidden')
+    expectProblem(await patchRole(manager.token, member.id, 'admin'), 403, 'forbidden')
+    expectProblem(await patchRole(admin.token, owner.id, 'member'), 403, 'forbidden')
+    expectProblem(await remove(admin.token, owner.id), 403, 'forbidden')
+    expectProblem(await patchRole(owner.token, owner.id, 'member'), 409, 'conflict')
+    expectProblem(await remove(owner.token, owner.id), 409, 'conflict')
+    expectProblem(await patchRole(member.token, member.id, 'member'), 403, 'forbidden')
 
     expect(await tenantSnapshot(tenant.organization.id)).toEqual(before)
 
-    expectStatus(await patchRole(tenant.staff.manager.token, tenant.staff.member.id, 'manager'), 200)
-    expectStatus(await patchRole(tenant.staff.owner.token, tenant.staff.admin.id, 'owner'), 200)
+    expectStatus(await patchRole(manager.token, member.id, 'manager'), 200)
+    expectStatus(await patchRole(owner.token, admin.id, 'owner'), 200)
   })
 
   it('a removed user invited again comes back with the new role and password', async () => {

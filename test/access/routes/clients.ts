@@ -14,7 +14,11 @@ export const routes = defineRoutes([
     body: () => ({ name: 'Matrix client' }),
     crossTenant: 'isolated',
   },
-  { route: 'GET /v1/clients/{id}', access: { staff: 'member' }, params: (t) => ({ id: t.client.id }) },
+  {
+    route: 'GET /v1/clients/{id}',
+    access: { staff: 'member' },
+    params: (t) => ({ id: t.client.id }),
+  },
   {
     route: 'PATCH /v1/clients/{id}',
     access: { staff: 'manager' },
