@@ -65,9 +65,12 @@ const rowOf = (k: IdempotencyKey) =>
   sql`organization_id = ${k.organizationId}::uuid and principal_id = ${k.principalId}::uuid
     and key = ${k.key}::text`
 
-const lockOf = (k: IdempotencyKey) =>
-  sql`pg_try_advisory_xact_lock(hashtextextended(${k.organizationId}::text || ':'
-    || ${k.principalId}::text || ':' || ${k.key}::text, 0))`
+/** The advisory-lock id of a key (64-bit hash of its scope and value). */
+export const idempotencyLockId = (k: Omit<IdempotencyKey, 'fingerprint'>) =>
+  sql`hashtextextended(${k.organizationId}::text || ':' || ${k.principalId}::text || ':'
+    || ${k.key}::text, 0)`
+
+const lockOf = (k: IdempotencyKey) => sql`pg_try_advisory_xact_lock(${idempotencyLockId(k)})`
 
 const claim = (k: IdempotencyKey, allowed: SQL) => sql`
   insert into idempotency_keys (organization_id, principal_id, key, fingerprint, expires_at)
