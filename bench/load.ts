@@ -128,18 +128,33 @@ async function cannon(
   return result.duration
 }
 
+/** The connections spread over the stack's origins (one per server process), all at once. */
+async function cannons(
+  origins: readonly string[],
+  next: () => RequestSpec,
+  connections: number,
+  seconds: number,
+  recorder: Recorder | undefined,
+): Promise<number> {
+  const share = Math.max(1, Math.round(connections / origins.length))
+  const durations = await Promise.all(
+    origins.map((origin) => cannon(origin, next, share, seconds, recorder)),
+  )
+  return Math.max(...durations)
+}
+
 /** A warm-up that is thrown away, then the measured window. */
 export async function runClosed(
-  origin: string,
+  origins: readonly string[],
   next: () => RequestSpec,
   options: ClosedOptions,
 ): Promise<ClosedRun> {
   if (options.warmupSeconds > 0) {
-    await cannon(origin, next, options.connections, options.warmupSeconds, undefined)
+    await cannons(origins, next, options.connections, options.warmupSeconds, undefined)
   }
   options.onStart?.()
   const recorder = new Recorder()
-  const seconds = await cannon(origin, next, options.connections, options.seconds, recorder)
+  const seconds = await cannons(origins, next, options.connections, options.seconds, recorder)
   return { recorder, seconds }
 }
 
@@ -220,12 +235,18 @@ function send(
  * latency counts from that moment, so a slow server cannot lower the offered rate unnoticed.
  */
 export async function runOpen(
-  origin: string,
+  origins: readonly string[],
   steps: readonly SessionStep[],
   options: OpenOptions,
 ): Promise<OpenRun> {
-  const base = new URL(origin)
-  const agent = new Agent({ keepAlive: true, maxSockets: options.sockets })
+  // Each user talks to one server process, as a client keeps talking to one connection.
+  const targets = origins.map((origin) => ({
+    base: new URL(origin),
+    agent: new Agent({
+      keepAlive: true,
+      maxSockets: Math.max(1, Math.round(options.sockets / origins.length)),
+    }),
+  }))
   const recorder = new Recorder()
   const perStep: Record<string, Recorder> = {}
   for (const step of steps) perStep[step.name] = new Recorder()
@@ -246,7 +267,9 @@ export async function runOpen(
       if (index % steps.length === 0) sessionsStarted += 1
       const stepRecorder = perStep[step.name] ?? recorder
       try {
-        const answer = await send(agent, base, spec)
+        const server = targets[user % targets.length]
+        if (server === undefined) throw new Error('no origin to send to')
+        const answer = await send(server.agent, server.base, spec)
         const latency = performance.now() - dueAt
         for (const target of [recorder, stepRecorder]) {
           target.latencies.push(latency)
@@ -273,7 +296,7 @@ export async function runOpen(
     users.push(act(user, firstStep, started + Math.random() * thinkMs))
   }
   await Promise.all(users)
-  agent.destroy()
+  for (const target of targets) target.agent.destroy()
   return { recorder, perStep, seconds: (performance.now() - started) / 1000, sessionsStarted }
 }
 

@@ -154,3 +154,30 @@ export async function checkParity(
   }
   return { checked, differences: found }
 }
+
+/**
+ * Which reads the Worker serves through its response cache (it says so in X-Cache), so the
+ * baseline caches exactly those and no others.
+ */
+export async function probeCachedReads(
+  ours: string,
+  organizations: readonly BenchOrganization[],
+  tokens: TokenBook,
+): Promise<string[]> {
+  const organization = organizations.at(-1)
+  const member = organization?.users.find((user) => user.role === 'member')
+  const requestId = organization?.requestIds[0]
+  if (organization === undefined || member === undefined || requestId === undefined) return []
+  const token = await tokens.prepare(organization, member)
+  const reads = { list: '/v1/requests', detail: `/v1/requests/${requestId}` }
+  const cached: string[] = []
+  for (const [name, path] of Object.entries(reads)) {
+    const response = await fetch(`${ours}${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(10_000),
+    })
+    await response.arrayBuffer()
+    if (response.headers.has('x-cache')) cached.push(name)
+  }
+  return cached
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 
 import type { LatencySummary, Recorder, RoundTrips } from './load.ts'
 import { latencySummary, roundTrips } from './load.ts'
+import type { assumptions, ModelRow } from './model.ts'
 
 export type StackName = 'ours' | 'baseline'
 
@@ -23,6 +24,10 @@ export interface StackFigures {
   cpuSeconds: Record<string, number>
   /** Share of the whole machine's CPU that was busy during the window, 0 to 1. */
   machineBusy: number
+  /** CPU seconds the whole machine spent meanwhile: this stack, PostgreSQL, Redis, others. */
+  machineCpuSeconds: number
+  /** The 1-minute load average when the window closed (the machine is shared). */
+  loadAverage: number
 }
 
 export interface ScenarioFigures {
@@ -54,15 +59,26 @@ export interface BenchReport {
   seed: Record<string, number>
   bundle: BundleFigures
   parity: { checked: string[]; differences: string[] }
+  /** CPU one sign-in costs each stack (PBKDF2 dominates), from sequential sign-ins. */
+  signIn: Record<StackName, { cpuMs: Record<string, number>; latencyMs: number }>
+  /** Reads the Worker answered through its response cache; the baseline caches the same. */
+  cachedReads: string[]
   scenarios: ScenarioFigures[]
+  model: { assumptions: typeof assumptions; rows: ModelRow[] }
   notes: string[]
+}
+
+export interface MachineWindow {
+  busy: number
+  cpuSeconds: number
+  loadAverage: number
 }
 
 export function figures(
   recorder: Recorder,
   seconds: number,
   cpuSeconds: Record<string, number>,
-  machineBusy: number,
+  machine: MachineWindow,
 ): StackFigures {
   const requests = recorder.responses
   return {
@@ -77,7 +93,9 @@ export function figures(
     xCache: recorder.xCache,
     failures: recorder.failures,
     cpuSeconds,
-    machineBusy: Math.round(machineBusy * 1000) / 1000,
+    machineBusy: Math.round(machine.busy * 1000) / 1000,
+    machineCpuSeconds: Math.round(machine.cpuSeconds * 100) / 100,
+    loadAverage: machine.loadAverage,
   }
 }
 
@@ -88,6 +106,19 @@ const ratio = (ours: number | undefined, baseline: number | undefined) =>
 
 const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(1))
 const trips = (value: RoundTrips) => (value.mean === undefined ? '—' : String(value.mean))
+
+/**
+ * CPU milliseconds per answer of the stack's own processes (workerd, or the Node cluster);
+ * for ours, the local stand-ins for Neon and Upstash follow in parentheses.
+ */
+function cpuPerRequest(value: StackFigures): string {
+  if (value.requests === 0) return '—'
+  const per = (seconds: number | undefined) => ((seconds ?? 0) * 1000) / value.requests
+  const own = per(value.cpuSeconds.workerd ?? value.cpuSeconds['node cluster'])
+  const standIns = value.cpuSeconds['neon+upstash endpoints']
+  if (Object.keys(value.cpuSeconds).length === 0) return '—'
+  return standIns === undefined ? own.toFixed(1) : `${own.toFixed(1)} (+${per(standIns).toFixed(1)})`
+}
 
 /** Share of answers served from the response cache, from X-Cache; blank when none said. */
 function hits(xCache: Record<string, number>): string {
@@ -101,7 +132,7 @@ function row(cells: readonly string[], widths: readonly number[]): string {
 }
 
 function lines(scenario: string, stack: string, value: StackFigures | undefined): string[] {
-  if (value === undefined) return [scenario, stack, '—', '—', '—', '—', '—', '—', '—', '—']
+  if (value === undefined) return [scenario, stack, '—', '—', '—', '—', '—', '—', '—', '—', '—']
   return [
     scenario,
     stack,
@@ -113,6 +144,7 @@ function lines(scenario: string, stack: string, value: StackFigures | undefined)
     trips(value.dbRoundTrips),
     trips(value.cacheRoundTrips),
     hits(value.xCache),
+    cpuPerRequest(value),
   ]
 }
 
@@ -129,6 +161,7 @@ export function table(report: BenchReport): string {
     'db RT/req',
     'cache RT/req',
     'cache hits',
+    'CPU ms/req',
   ]
   const rows: string[][] = []
   const add = (name: string, entry: Partial<Record<StackName, StackFigures>>) => {
@@ -142,6 +175,7 @@ export function table(report: BenchReport): string {
       ratio(ours?.latencyMs.p50, baseline?.latencyMs.p50),
       ratio(ours?.latencyMs.p95, baseline?.latencyMs.p95),
       ratio(ours?.latencyMs.p99, baseline?.latencyMs.p99),
+      '',
       '',
       '',
       '',

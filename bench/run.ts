@@ -31,6 +31,7 @@ import {
   type BenchReport,
   bundleLines,
   figures,
+  type MachineWindow,
   type ScenarioFigures,
   type StackFigures,
   type StackName,
@@ -38,10 +39,18 @@ import {
   table,
 } from './report.ts'
 import { closedScenarios, sessionSteps, TokenBook } from './scenarios.ts'
-import { benchDatabaseUrl, loadFixtures, recreateDatabase, seed } from './seed.ts'
+import {
+  type BenchOrganization,
+  benchDatabaseUrl,
+  benchPassword,
+  loadFixtures,
+  recreateDatabase,
+  seed,
+} from './seed.ts'
 import { newJwtSecret } from './tokens.ts'
 import { buildBundle, startWorkerd, workerdVersion } from './worker.ts'
-import { checkParity } from './parity.ts'
+import { assumptions, model, modelTable } from './model.ts'
+import { checkParity, probeCachedReads } from './parity.ts'
 
 const run = promisify(execFile)
 
@@ -66,6 +75,8 @@ const settings = {
   requestsPerOrganization: setting('BENCH_REQUESTS_PER_ORGANIZATION', 25),
   itemsPerRequest: setting('BENCH_ITEMS_PER_REQUEST', 10),
   baselineWorkers: setting('BENCH_BASELINE_WORKERS', availableParallelism()),
+  // As many workerd processes as the baseline has cluster workers: the same cores for both.
+  workerdProcesses: setting('BENCH_WORKERD_PROCESSES', availableParallelism()),
   baselinePoolSize: setting('BENCH_BASELINE_POOL', 10),
 }
 const postgresUrl = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
@@ -99,13 +110,16 @@ async function flushBenchRedis(url: string): Promise<void> {
 
 interface StackRuntime {
   name: StackName
-  origin: string
+  /** One per server process; the load spreads over them. */
+  origins: string[]
   /** Process groups whose CPU time is reported, by label. */
   processes: () => Record<string, number[]>
 }
 
 function cpuOf(stack: StackRuntime): Record<string, number> {
-  const out: Record<string, number> = {}
+  // The load generator is this process; its CPU competes for the same two cores.
+  const own = process.cpuUsage()
+  const out: Record<string, number> = { 'load generator': (own.user + own.system) / 1e6 }
   for (const [label, pids] of Object.entries(stack.processes())) {
     out[label] = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
   }
@@ -113,10 +127,12 @@ function cpuOf(stack: StackRuntime): Record<string, number> {
 }
 
 /** Wraps a measured window with CPU accounting for the stack's processes and the machine. */
+const loadAverage = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0])
+
 async function measured<T extends { recorder: Recorder; seconds: number }>(
   stack: StackRuntime,
   work: (onStart: () => void) => Promise<T>,
-): Promise<{ result: T; cpu: Record<string, number>; busy: number }> {
+): Promise<{ result: T; cpu: Record<string, number>; machine: MachineWindow }> {
   let cpuBefore: Record<string, number> = {}
   let ticksBefore = machineTicks()
   const result = await work(() => {
@@ -129,8 +145,40 @@ async function measured<T extends { recorder: Recorder; seconds: number }>(
   for (const [label, value] of Object.entries(cpuAfter)) {
     cpu[label] = Math.round((value - (cpuBefore[label] ?? 0)) * 100) / 100
   }
-  const busy = (ticksAfter.busy - ticksBefore.busy) / Math.max(1, ticksAfter.total - ticksBefore.total)
-  return { result, cpu, busy }
+  const busyTicks = ticksAfter.busy - ticksBefore.busy
+  const busy = busyTicks / Math.max(1, ticksAfter.total - ticksBefore.total)
+  // /proc/stat counts in USER_HZ, 100 per second on Linux.
+  return { result, cpu, machine: { busy, cpuSeconds: busyTicks / 100, loadAverage: loadAverage() } }
+}
+
+/** CPU per sign-in on each stack: sequential sign-ins, nothing else in flight. */
+async function signInCost(
+  stack: StackRuntime,
+  organizations: readonly BenchOrganization[],
+  count: number,
+): Promise<{ cpuMs: Record<string, number>; latencyMs: number }> {
+  const before = cpuOf(stack)
+  const started = performance.now()
+  for (let index = 0; index < count; index += 1) {
+    const organization = organizations[index % organizations.length]
+    const user = organization?.users[index % organization.users.length]
+    if (organization === undefined || user === undefined) continue
+    const response = await fetch(`${stack.origins[0] ?? ''}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ organization: organization.slug, email: user.email, password: benchPassword }),
+      signal: AbortSignal.timeout(10_000),
+    })
+    await response.arrayBuffer()
+    if (response.status !== 200) throw new Error(`sign-in on ${stack.name} answered ${response.status}`)
+  }
+  const latencyMs = Math.round(((performance.now() - started) / count) * 10) / 10
+  const after = cpuOf(stack)
+  const cpuMs: Record<string, number> = {}
+  for (const [label, value] of Object.entries(after)) {
+    cpuMs[label] = Math.round(((value - (before[label] ?? 0)) * 1000 * 10) / count) / 10
+  }
+  return { cpuMs, latencyMs }
 }
 
 async function ensureBaselineInstalled(): Promise<void> {
@@ -168,7 +216,18 @@ async function main(): Promise<void> {
   const startedAt = new Date()
   const work = mkdtempSync(join(tmpdir(), 'currentmesh-bench-'))
   setLogDirectory(work)
-  const notes: string[] = []
+  const notes: string[] = [
+    'Ours: the dry-run bundle on bare workerd (one process), reaching PostgreSQL through the ' +
+      'local Neon SQL-over-HTTP endpoint and Redis through the local Upstash REST endpoint ' +
+      '(one Node process, scripts/local-stack); in production those are remote services.',
+    'Rate limits are raised to 1000000/1m through Worker vars (RATE_LIMIT_*) and the ' +
+      "baseline's RATE_LIMIT_QUOTA: all load comes from one address and a few users; the " +
+      'limiter still runs, one Redis round trip per request on both sides.',
+    'LOG_LEVEL=warn on the Worker: the baseline writes no request log either.',
+    'KV and R2 bindings point at a refusing stub under bare workerd; no measured route uses them.',
+    'Closed-loop scenarios use access tokens minted with the run secret and the claims a ' +
+      'sign-in gives; the session mix signs in through POST /v1/auth/login.',
+  ]
   say(`logs and build in ${work}`)
 
   say('building the Worker (wrangler deploy --dry-run)')
@@ -205,8 +264,10 @@ async function main(): Promise<void> {
 
   const jwtSecret = newJwtSecret()
   const jwtIssuer = bundle.vars.JWT_ISSUER ?? 'https://api.currentmesh.local'
-  const workerPort = await freePort()
-  const origin = `http://127.0.0.1:${workerPort}`
+  const workerPorts: number[] = []
+  for (let index = 0; index < settings.workerdProcesses; index += 1) workerPorts.push(await freePort())
+  const origins = workerPorts.map((port) => `http://127.0.0.1:${port}`)
+  const origin = origins[0] ?? ''
   const workerVars: Record<string, string> = {
     ...bundle.vars,
     ...localWorkerVars({
@@ -221,10 +282,16 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
     UPSTASH_DISABLE_TELEMETRY: '1',
   }
-  say('starting the Worker on workerd')
+  say(`starting the Worker on ${settings.workerdProcesses} workerd processes`)
   const spawnedAt = performance.now()
-  const workerd = await startWorkerd(bundle, workerPort, workerVars)
+  const workerds = await Promise.all(
+    workerPorts.map((port, index) => startWorkerd(bundle, port, workerVars, `workerd-${index + 1}`)),
+  )
   const localStartupMs = Math.round(performance.now() - spawnedAt)
+
+  const tokens = new TokenBook({ secret: jwtSecret, issuer: jwtIssuer })
+  const cachedReads = await probeCachedReads(origin, organizations, tokens)
+  say(`the Worker caches: ${cachedReads.join(', ') || 'no reads'}; the baseline will cache the same`)
 
   await ensureBaselineInstalled()
   const baselinePort = await freePort()
@@ -238,6 +305,7 @@ async function main(): Promise<void> {
       BASELINE_WORKERS: String(settings.baselineWorkers),
       JWT_SECRET: jwtSecret,
       JWT_ISSUER: jwtIssuer,
+      BASELINE_CACHE_READS: cachedReads.join(','),
       RATE_LIMIT_QUOTA: '1000000',
       RATE_LIMIT_WINDOW_SECONDS: '60',
       S3_ENDPOINT: workerVars.S3_ENDPOINT ?? '',
@@ -248,26 +316,36 @@ async function main(): Promise<void> {
     baselinePort,
   )
 
-  const stacks: StackRuntime[] = [
-    {
-      name: 'ours',
-      origin,
-      processes: () => ({ workerd: [workerd.pid], 'neon+upstash endpoints': [stack.pid] }),
-    },
-    {
-      name: 'baseline',
-      origin: `http://127.0.0.1:${baselinePort}`,
-      processes: () => ({ 'node cluster': [baseline.pid, ...childPids(baseline.pid)] }),
-    },
-  ]
+  const ours: StackRuntime = {
+    name: 'ours',
+    origins,
+    processes: () => ({
+      workerd: workerds.map((started) => started.pid),
+      'neon+upstash endpoints': [stack.pid],
+    }),
+  }
+  const theBaseline: StackRuntime = {
+    name: 'baseline',
+    origins: [`http://127.0.0.1:${baselinePort}`],
+    processes: () => ({ 'node cluster': [baseline.pid, ...childPids(baseline.pid)] }),
+  }
+  const stacks = [ours, theBaseline]
 
-  const tokens = new TokenBook({ secret: jwtSecret, issuer: jwtIssuer })
   const scenarios = await closedScenarios(organizations, tokens)
   const session = await sessionSteps(organizations, settings.users, tokens)
 
   say('checking that both stacks answer with the same JSON')
-  const parity = await checkParity(stacks[0]?.origin ?? '', stacks[1]?.origin ?? '', organizations, tokens)
+  const parity = await checkParity(origin, `http://127.0.0.1:${baselinePort}`, organizations, tokens)
   for (const difference of parity.differences) say(`parity: ${difference}`)
+  if (parity.differences.length > 0) {
+    notes.push(`Parity: ${parity.differences.length} differences between the stacks' answers (see parity).`)
+  }
+
+  say('measuring the CPU of one sign-in on each stack')
+  const signIn = {
+    ours: await signInCost(ours, organizations, 20),
+    baseline: await signInCost(theBaseline, organizations, 20),
+  }
 
   const wanted = (name: string) =>
     onlyScenarios.length === 0 || onlyScenarios.some((only) => name.startsWith(only))
@@ -290,15 +368,15 @@ async function main(): Promise<void> {
     const order = index % 2 === 0 ? stacks : [...stacks].reverse()
     for (const target of order) {
       say(`${scenario.name}: ${target.name}`)
-      const { result, cpu, busy } = await measured(target, (onStart) =>
-        runClosed(target.origin, scenario.requests(target.name), {
+      const { result, cpu, machine } = await measured(target, (onStart) =>
+        runClosed(target.origins, scenario.requests(target.name), {
           connections: settings.connections,
           seconds: settings.durationSeconds,
           warmupSeconds: settings.warmupSeconds,
           onStart,
         }),
       )
-      entry.stacks[target.name] = figures(result.recorder, result.seconds, cpu, busy)
+      entry.stacks[target.name] = figures(result.recorder, result.seconds, cpu, machine)
     }
     results.push(entry)
   }
@@ -322,24 +400,25 @@ async function main(): Promise<void> {
       stacks: {},
       steps: {},
     }
-    for (const target of stacks) {
+    const order = scenarios.length % 2 === 0 ? stacks : [...stacks].reverse()
+    for (const target of order) {
       say(`${sessionName}: ${target.name}`)
       session.reset()
-      const { result, cpu, busy } = await measured(target, (onStart) => {
+      const { result, cpu, machine } = await measured(target, (onStart) => {
         onStart()
-        return runOpen(target.origin, session.steps, {
+        return runOpen(target.origins, session.steps, {
           users: settings.users,
           thinkSeconds: settings.thinkSeconds,
           seconds: settings.durationSeconds,
           sockets: settings.sessionSockets,
         })
       })
-      entry.stacks[target.name] = figures(result.recorder, result.seconds, cpu, busy)
+      entry.stacks[target.name] = figures(result.recorder, result.seconds, cpu, machine)
       for (const [step, recorder] of Object.entries(result.perStep)) {
         const steps = entry.steps ?? {}
         steps[step] ??= {}
         const row: Partial<Record<StackName, StackFigures>> = steps[step]
-        row[target.name] = figures(recorder, result.seconds, {}, busy)
+        row[target.name] = figures(recorder, result.seconds, {}, machine)
         entry.steps = steps
       }
     }
@@ -364,13 +443,21 @@ async function main(): Promise<void> {
       localStartupMs,
     },
     parity,
+    signIn,
+    cachedReads,
     scenarios: results,
+    model: { assumptions, rows: model(results) },
     notes,
   }
 
   const file = saveReport(report)
   process.stdout.write(`\n${table(report)}\n\n${bundleLines(report.bundle)}\n`)
-  process.stdout.write(`\nmachine: ${JSON.stringify(report.machine)}\nsaved ${file}\n`)
+  process.stdout.write(
+    `\nproduction model (assumptions in bench/model.ts; CPU measured here):\n` +
+      `${modelTable(report.model.rows)}\n`,
+  )
+  process.stdout.write(`\nsign-in CPU per request: ${JSON.stringify(report.signIn)}\n`)
+  process.stdout.write(`machine: ${JSON.stringify(report.machine)}\nsaved ${file}\n`)
   rmSync(work, { recursive: true, force: true })
 }
 

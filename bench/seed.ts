@@ -48,6 +48,8 @@ export interface BenchOrganization {
   users: BenchUser[]
   /** Requests that are open (sent or in progress), so writes to them are allowed. */
   openRequests: BenchRequest[]
+  /** Every live request, whatever its status. */
+  requestIds: string[]
 }
 
 function assertLocal(url: string): URL {
@@ -231,6 +233,9 @@ export async function loadFixtures(databaseUrl: string): Promise<BenchOrganizati
       `select id, organization_id, email, role, auth_version as "authVersion"
        from users order by email`,
     )
+    const all = await client.query<{ id: string; organization_id: string }>(
+      'select id, organization_id from requests where deleted_at is null order by id',
+    )
     const requests = await client.query<BenchRequest & { organization_id: string }>(
       `select r.id, r.organization_id,
          (select i.id from request_items i where i.request_id = r.id
@@ -243,9 +248,10 @@ export async function loadFixtures(databaseUrl: string): Promise<BenchOrganizati
 
     const byId = new Map<string, BenchOrganization>()
     for (const row of organizations.rows) {
-      byId.set(row.id, { id: row.id, slug: row.slug, users: [], openRequests: [] })
+      byId.set(row.id, { id: row.id, slug: row.slug, users: [], openRequests: [], requestIds: [] })
     }
     for (const { organization_id, ...user } of users.rows) byId.get(organization_id)?.users.push(user)
+    for (const row of all.rows) byId.get(row.organization_id)?.requestIds.push(row.id)
     for (const { organization_id, ...request } of requests.rows) {
       if (request.itemId !== null) byId.get(organization_id)?.openRequests.push(request)
     }

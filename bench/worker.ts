@@ -121,16 +121,18 @@ export function workerdVersion(): Promise<string> {
   return run(workerdBinary(), ['--version']).then(({ stdout }) => stdout.trim())
 }
 
+/** One workerd process serving the bundle on `port`; `name` labels its config and log. */
 export async function startWorkerd(
   bundle: Bundle,
   port: number,
   vars: Record<string, string>,
+  name = 'workerd',
 ): Promise<Started> {
   writeFileSync(join(bundle.directory, 'unavailable.js'), unavailableService)
-  const configFile = join(bundle.directory, 'bench.capnp')
+  const configFile = join(bundle.directory, `${name}.capnp`)
   writeFileSync(configFile, workerdConfig(bundle, port, vars))
 
-  const started = startProcess('workerd', workerdBinary(), ['serve', configFile], {
+  const started = startProcess(name, workerdBinary(), ['serve', configFile], {
     cwd: bundle.directory,
   })
   await waitForHttp(started, `http://127.0.0.1:${port}/health`, 30_000)

@@ -3,7 +3,7 @@
 // The seed document's design, given its best chance: Express 5, a pg Pool, a Redis cache
 // and limiter, serving the endpoints the bench drives with the Worker's JSON, token rules,
 // limits and cache semantics. Writes use a classic interactive transaction.
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 
 import express from 'express'
 
@@ -35,6 +35,8 @@ export function configFromEnv(env) {
     REFRESH_TOKEN_TTL_SECONDS: number('REFRESH_TOKEN_TTL_SECONDS', 60 * 60 * 24 * 30),
     CACHE_TTL_SECONDS: number('CACHE_TTL_SECONDS', 300),
     CACHE_PRINCIPAL_TTL_SECONDS: number('CACHE_PRINCIPAL_TTL_SECONDS', 60),
+    // Which reads go through the response cache: `list`, `detail`, comma separated.
+    CACHE_READS: (env.BASELINE_CACHE_READS ?? 'list,detail').split(',').filter(Boolean),
     RATE_LIMIT_QUOTA: number('RATE_LIMIT_QUOTA', 100),
     RATE_LIMIT_WINDOW_SECONDS: number('RATE_LIMIT_WINDOW_SECONDS', 900),
     UPLOAD_URL_TTL_SECONDS: number('UPLOAD_URL_TTL_SECONDS', 300),
@@ -154,37 +156,60 @@ export function createApp(config) {
     }))
   })
 
-  // Cached like the Worker's list: per organization and role, invalidated by a version key
-  // that every write to the organization's requests bumps; a hit needs a recent proof that
-  // the user's stored auth version still matches the token.
+  /**
+   * A read through the response cache, as the Worker's cache middleware does it: keyed by
+   * organization, role, path and query; served while every scope version it was built on
+   * holds and the caller's stored auth version was confirmed recently. Only for the routes
+   * the Worker caches too (BASELINE_CACHE_READS, set by bench/run.ts from its X-Cache).
+   * @param {import('express').Request} req @param {import('express').Response} res
+   * @param {import('./auth.js').Staff} staff @param {string} route @param {string[]} scopes
+   * @param {() => Promise<import('./cache.js').Cached>} produce
+   */
+  async function cachedRead(req, res, staff, route, scopes, produce) {
+    if (!config.CACHE_READS.includes(route)) {
+      const fresh = await produce()
+      reply(res, 200, fresh.body, fresh.headers)
+      return
+    }
+    const org = staff.organizationId
+    const search = new URL(req.originalUrl, 'http://baseline').searchParams
+    search.sort()
+    const audience = `role:${staff.role}`
+    const entryKey = `rc:${org}:${sha256Hex(JSON.stringify([audience, req.path, search.toString()]))}`
+    const proofKey = `pv:u:${staff.userId}`
+    const lookup = await cache.lookup(entryKey, proofKey, scopes.map((scope) => `cv:${org}:${scope}`))
+    const proven = lookup.proof === String(staff.authVersion)
+    if (lookup.hit !== undefined && proven) {
+      reply(res, 200, lookup.hit.body, { ...lookup.hit.headers, 'x-cache': 'HIT' })
+      return
+    }
+
+    const fresh = await produce()
+    const proof = proven
+      ? undefined
+      : { key: proofKey, value: String(staff.authVersion), ttlSeconds: config.CACHE_PRINCIPAL_TTL_SECONDS }
+    await cache.fill(entryKey, lookup.versions, fresh, config.CACHE_TTL_SECONDS, proof)
+    reply(res, 200, fresh.body, { ...fresh.headers, 'x-cache': 'MISS' })
+  }
+
   app.get('/v1/requests', async (req, res) => {
     const staff = await staffFor(req, 'member')
     const limit = Number(req.query.limit ?? 50)
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest('limit is 1 to 100.')
 
-    const org = staff.organizationId
-    const entryKey = `rc:${org}:${sha256Hex(JSON.stringify([`role:${staff.role}`, req.path, `limit=${limit}`]))}`
-    const proofKey = `pv:u:${staff.userId}`
-    const lookup = await cache.lookup(entryKey, proofKey, [`cv:${org}:requests`])
-    if (lookup.hit !== undefined && lookup.proof === String(staff.authVersion)) {
-      reply(res, 200, lookup.hit, { 'x-cache': 'HIT' })
-      return
-    }
-
-    const { rows } = await query(pool, statements.listRequests, [...actorParams(staff, 'member'), limit + 1])
-    if (!rows[0]?.allowed) throw new HttpError(401, 'Unauthorized', 'Your account changed.')
-    const present = rows.filter((row) => row.body !== null)
-    const page = present.slice(0, limit)
-    const last = page.at(-1)
-    const nextCursor = present.length > limit && last
-      ? Buffer.from(JSON.stringify(['-createdAt', last.sort_key, last.row_id])).toString('base64url')
-      : null
-    const body = JSON.stringify({ data: page.map((row) => row.body), nextCursor })
-    const proof = lookup.proof === String(staff.authVersion)
-      ? undefined
-      : { key: proofKey, value: String(staff.authVersion), ttlSeconds: config.CACHE_PRINCIPAL_TTL_SECONDS }
-    await cache.fill(entryKey, lookup.versions, body, config.CACHE_TTL_SECONDS, proof)
-    reply(res, 200, body, { 'x-cache': 'MISS' })
+    await cachedRead(req, res, staff, 'list', ['requests', 'directory'], async () => {
+      const { rows } = await query(pool, statements.listRequests, [...actorParams(staff, 'member'), limit + 1])
+      if (!rows[0]?.allowed) throw new HttpError(401, 'Unauthorized', 'Your account changed.')
+      const present = rows.filter((row) => row.body !== null)
+      const page = present.slice(0, limit)
+      const last = page.at(-1)
+      const nextCursor = present.length > limit && last
+        ? Buffer.from(JSON.stringify(['-createdAt', last.sort_key, last.row_id])).toString('base64url')
+        : null
+      const body = JSON.stringify({ data: page.map((row) => row.body), nextCursor })
+      const tag = createHash('sha256').update(body).digest().subarray(0, 18).toString('base64url')
+      return { body, headers: { etag: `"${tag}"` } }
+    })
   })
 
   app.get('/v1/requests/:id', async (req, res) => {
@@ -192,11 +217,13 @@ export function createApp(config) {
     const id = req.params.id
     if (!uuid.test(id)) throw notFound('request')
 
-    const { rows } = await query(pool, statements.readRequest, [...actorParams(staff, 'member'), id])
-    const row = rows[0]
-    if (!row?.allowed) throw new HttpError(401, 'Unauthorized', 'Your account changed.')
-    if (row.body === null) throw notFound('request')
-    reply(res, 200, JSON.stringify(row.body), { etag: `"${row.etag}"` })
+    await cachedRead(req, res, staff, 'detail', [`request:${id.toLowerCase()}`, 'directory'], async () => {
+      const { rows } = await query(pool, statements.readRequest, [...actorParams(staff, 'member'), id])
+      const row = rows[0]
+      if (!row?.allowed) throw new HttpError(401, 'Unauthorized', 'Your account changed.')
+      if (row.body === null) throw notFound('request')
+      return { body: JSON.stringify(row.body), headers: { etag: `"${row.etag}"` } }
+    })
   })
 
   app.post('/v1/requests/:id/items', async (req, res) => {

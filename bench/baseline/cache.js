@@ -8,6 +8,8 @@ import { Redis } from 'ioredis'
 
 import { timed } from './db.js'
 
+/** @typedef {{ body: string, headers: Record<string, string> }} Cached */
+
 /** @param {string} url @param {string} prefix */
 export function createCache(url, prefix) {
   const redis = new Redis(url, { keyPrefix: prefix, enableAutoPipelining: false })
@@ -37,7 +39,7 @@ export function createCache(url, prefix) {
         redis.mget(entryKey, proofKey, ...versionKeys),
       )
       const current = versions.map((value) => value ?? '0')
-      /** @type {{ versions: string[], body: string } | undefined} */
+      /** @type {{ versions: string[], response: Cached } | undefined} */
       let stored
       try {
         stored = entry ? JSON.parse(entry) : undefined
@@ -45,15 +47,16 @@ export function createCache(url, prefix) {
         stored = undefined
       }
       const fresh = stored !== undefined && stored.versions.join() === current.join()
-      return { hit: fresh ? stored?.body : undefined, proof, versions: current }
+      return { hit: fresh ? stored?.response : undefined, proof, versions: current }
     },
 
     /**
-     * @param {string} entryKey @param {string[]} versions @param {string} body
+     * @param {string} entryKey @param {string[]} versions @param {Cached} response
      * @param {number} ttlSeconds @param {{ key: string, value: string, ttlSeconds: number }} [proof]
      */
-    async fill(entryKey, versions, body, ttlSeconds, proof) {
-      const pipeline = redis.pipeline().set(entryKey, JSON.stringify({ versions, body }), 'EX', ttlSeconds)
+    async fill(entryKey, versions, response, ttlSeconds, proof) {
+      const entry = JSON.stringify({ versions, response })
+      const pipeline = redis.pipeline().set(entryKey, entry, 'EX', ttlSeconds)
       if (proof) pipeline.set(proof.key, proof.value, 'EX', proof.ttlSeconds)
       await timed('cache', () => pipeline.exec())
     },
