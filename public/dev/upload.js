@@ -17,7 +17,9 @@ async function api(token, path, init = {}) {
   const response = await fetch(path, { ...init, headers })
   const body = await response.json().catch(() => null)
   if (!response.ok) {
-    throw new Error(`${init.method ?? 'GET'} ${path} answered ${response.status}: ${JSON.stringify(body)}`)
+    throw new Error(
+      `${init.method ?? 'GET'} ${path} answered ${response.status}: ${JSON.stringify(body)}`,
+    )
   }
   return body
 }
@@ -42,7 +44,9 @@ function put(upload, file, onProgress) {
       if (request.status >= 200 && request.status < 300) resolve()
       else reject(new Error(`the store answered ${request.status}: ${request.responseText}`))
     })
-    request.addEventListener('error', () => reject(new Error('the upload failed (network or CORS)')))
+    request.addEventListener('error', () =>
+      reject(new Error('the upload failed (network or CORS)')),
+    )
     request.send(file)
   })
 }

@@ -39,9 +39,10 @@ function encodeExtValue(value: string): string {
   let out = ''
   for (const byte of new TextEncoder().encode(value)) {
     const character = String.fromCharCode(byte)
-    out += byte < 0x80 && attrChar.test(character)
-      ? character
-      : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
+    out +=
+      byte < 0x80 && attrChar.test(character)
+        ? character
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
   }
   return out
 }

@@ -1,12 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { type SQL, sql } from 'drizzle-orm'
-import {
-  activityEvents,
-  documents,
-  requestItems,
-  requests,
-  uploadIntents,
-} from '../db/schema'
+import { activityEvents, documents, requestItems, requests, uploadIntents } from '../db/schema'
 import { ApiError, notFound } from '../platform/errors'
 import { timestamp } from '../platform/openapi'
 import type { Services } from '../platform/services'
@@ -180,7 +174,7 @@ interface Observed {
   sha256: string | null
 }
 
-async function observe(storage: Services['storage'], key: string): Promise<Observed> {
+async function inspect(storage: Services['storage'], key: string): Promise<Observed> {
   const object = await storage.head(key)
   if (!object) return { size: null, contentType: null, sha256: null }
 
@@ -190,6 +184,20 @@ async function observe(storage: Services['storage'], key: string): Promise<Obser
     size: Number.isFinite(object.size) ? object.size : null,
     contentType: object.contentType?.toLowerCase() ?? null,
     sha256,
+  }
+}
+
+/** The store's answer; a store that cannot answer is a 503, never a verdict on the upload. */
+async function observe(storage: Services['storage'], key: string): Promise<Observed> {
+  try {
+    return await inspect(storage, key)
+  } catch (error) {
+    throw new ApiError('dependency_unavailable', {
+      detail: 'The document store did not answer; retry shortly.',
+      headers: { 'retry-after': '5' },
+      extensions: { dependency: 'storage' },
+      cause: error,
+    })
   }
 }
 
@@ -334,11 +342,12 @@ function refusal(row: CompletionState, seen: Observed): ApiError {
       message: `expected ${row.expected_type}, the store holds ${seen.contentType ?? 'none'}`,
       code: 'content_type_mismatch',
     },
-    row.expected_checksum !== null && row.expected_checksum !== seen.sha256 && {
-      path: 'object.checksumSha256',
-      message: 'the stored bytes do not have the declared SHA-256',
-      code: 'checksum_mismatch',
-    },
+    row.expected_checksum !== null &&
+      row.expected_checksum !== seen.sha256 && {
+        path: 'object.checksumSha256',
+        message: 'the stored bytes do not have the declared SHA-256',
+        code: 'checksum_mismatch',
+      },
   ].filter((error) => error !== false)
   if (errors.length > 0) {
     return new ApiError('unprocessable', {

@@ -106,7 +106,10 @@ export async function downloadDocument(
   const row = result.rows[0]
   if (!row?.object_key) explainMissing(actor, row?.standing, notFound('document'))
 
-  const terms = { contentDisposition: contentDisposition(row.filename), contentType: row.content_type }
+  const terms = {
+    contentDisposition: contentDisposition(row.filename),
+    contentType: row.content_type,
+  }
   const signed = await presignDownload(config, row.object_key, terms)
   return { url: signed.url, expiresAt: signed.expiresAt.toISOString() }
 }

@@ -56,7 +56,7 @@ const complete = createRoute({
   responses: {
     201: jsonResponse(DocumentSchema, 'Verified and recorded as a new version'),
     200: jsonResponse(DocumentSchema, 'Already completed: the version recorded then'),
-    ...problems(401, 404, 409, 422),
+    ...problems(401, 404, 409, 422, 503),
   },
 })
 
@@ -111,7 +111,10 @@ export const portalDocumentRoutes = createRouter()
 
       const result = await completeUpload(c.var, actor, target, documentId)
       if (result.created) {
-        c.var.log.info('document version recorded', { documentId, version: result.document.version })
+        c.var.log.info('document version recorded', {
+          documentId,
+          version: result.document.version,
+        })
         return c.json(result.document, 201)
       }
       return c.json(result.document, 200)

@@ -56,7 +56,9 @@ describe('an upload URL', () => {
     const checksum = 'a'.repeat(64)
     const signed = await presignUpload(config, key, { ...terms, checksumSha256: checksum }, now)
 
-    expect(new URL(signed.url).searchParams.get('X-Amz-SignedHeaders')).toContain('x-amz-meta-sha256')
+    expect(new URL(signed.url).searchParams.get('X-Amz-SignedHeaders')).toContain(
+      'x-amz-meta-sha256',
+    )
     expect(signed.headers['x-amz-meta-sha256']).toBe(checksum)
   })
 
@@ -70,9 +72,9 @@ describe('an upload URL', () => {
 
   it('changes its signature when any signed term changes', async () => {
     const signature = async (changed: Partial<typeof terms>) =>
-      new URL((await presignUpload(config, key, { ...terms, ...changed }, now)).url).searchParams.get(
-        'X-Amz-Signature',
-      )
+      new URL(
+        (await presignUpload(config, key, { ...terms, ...changed }, now)).url,
+      ).searchParams.get('X-Amz-Signature')
 
     const base = await signature({})
     expect(await signature({})).toBe(base)

@@ -19,7 +19,11 @@ describe('the scheduled sweep', () => {
     const tenant = await seedTenant()
     const items = await seedItems(tenant)
     const db = database()
-    const ids = { abandoned: crypto.randomUUID(), pending: crypto.randomUUID(), done: crypto.randomUUID() }
+    const ids = {
+      abandoned: crypto.randomUUID(),
+      pending: crypto.randomUUID(),
+      done: crypto.randomUUID(),
+    }
     const keyOf = (documentId: string) =>
       objectKey({
         organizationId: tenant.organization.id,

@@ -24,7 +24,10 @@ async function tenantWithDocument() {
   const items = await seedItems(tenant)
   const intent = json<Intent>(await startUpload(tenant, items, pdf(48)))
   await storeObject(tenant, items, intent.documentId, new Uint8Array(48))
-  const completed = await call(intent.completePath, { token: tenant.staff.member.token, method: 'POST' })
+  const completed = await call(intent.completePath, {
+    token: tenant.staff.member.token,
+    method: 'POST',
+  })
   expectStatus(completed, 201)
   return { tenant, items, intent }
 }
@@ -53,7 +56,13 @@ async function otherClientPortal(tenant: Tenant) {
       expiresAt: new Date(Date.now() + 3600_000),
     }),
   ])
-  return signPortalToken(config(), { kind: 'portal', contactId, clientId, organizationId, sessionId })
+  return signPortalToken(config(), {
+    kind: 'portal',
+    contactId,
+    clientId,
+    organizationId,
+    sessionId,
+  })
 }
 
 type Route = [method: string, path: string, body: unknown]
@@ -76,13 +85,21 @@ describe('another organization', () => {
     const attacker = await seedTenant()
     const before = await tenantSnapshot(victim.tenant.organization.id)
 
-    for (const [method, path, body] of documentRoutes(victim.items, victim.intent.documentId, false)) {
+    for (const [method, path, body] of documentRoutes(
+      victim.items,
+      victim.intent.documentId,
+      false,
+    )) {
       const response = await call(path, { method, token: attacker.staff.owner.token, body })
       expectProblem(response, 404, 'not_found')
       expect(response.text, path).not.toContain('X-Amz')
       expect(roundTrips(response)).toBeLessThanOrEqual(1)
     }
-    for (const [method, path, body] of documentRoutes(victim.items, victim.intent.documentId, true)) {
+    for (const [method, path, body] of documentRoutes(
+      victim.items,
+      victim.intent.documentId,
+      true,
+    )) {
       const response = await call(path, { method, token: attacker.portal.token, body })
       expectProblem(response, 404, 'not_found')
       expect(response.text, path).not.toContain('X-Amz')
@@ -98,9 +115,17 @@ describe('another organization', () => {
     const intent = json<Intent>(await startUpload(attacker, attackerItems, pdf(48)))
 
     // The victim's object exists, but completion only ever looks under the caller's own key.
-    const victimKey = await storeObject(victim.tenant, victim.items, intent.documentId, new Uint8Array(48))
+    const victimKey = await storeObject(
+      victim.tenant,
+      victim.items,
+      intent.documentId,
+      new Uint8Array(48),
+    )
     expect(await env.DOCUMENTS.head(victimKey)).not.toBeNull()
-    const response = await call(intent.completePath, { token: attacker.staff.member.token, method: 'POST' })
+    const response = await call(intent.completePath, {
+      token: attacker.staff.member.token,
+      method: 'POST',
+    })
 
     expectProblem(response, 409, 'conflict')
   })
@@ -112,7 +137,11 @@ describe('another client of the same organization', () => {
     const rivalToken = await otherClientPortal(victim.tenant)
     const before = await tenantSnapshot(victim.tenant.organization.id)
 
-    for (const [method, path, body] of documentRoutes(victim.items, victim.intent.documentId, true)) {
+    for (const [method, path, body] of documentRoutes(
+      victim.items,
+      victim.intent.documentId,
+      true,
+    )) {
       const response = await call(path, { method, token: rivalToken, body })
       expectProblem(response, 404, 'not_found')
       expect(response.text, path).not.toContain('X-Amz')
@@ -131,9 +160,12 @@ describe('responses', () => {
   it('expose only documented fields: no object key, bucket path or internals', async () => {
     const { tenant, items, intent } = await tenantWithDocument()
 
-    const listed = await call(`/v1/requests/${items.requestId}/items/${items.itemIds[0]}/documents`, {
-      token: tenant.staff.member.token,
-    })
+    const listed = await call(
+      `/v1/requests/${items.requestId}/items/${items.itemIds[0]}/documents`,
+      {
+        token: tenant.staff.member.token,
+      },
+    )
     expectStatus(listed, 200)
     const version = json<{ data: Record<string, unknown>[] }>(listed).data[0] ?? {}
     expect(Object.keys(version).sort()).toEqual([

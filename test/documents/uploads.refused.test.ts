@@ -59,9 +59,17 @@ describe('limits, before any URL is minted', () => {
     ['a zero size', { ...pdf(), sizeBytes: 0 }, 'body.sizeBytes'],
     ['a fractional size', { ...pdf(), sizeBytes: 1.5 }, 'body.sizeBytes'],
     ['a size as text', { ...pdf(), sizeBytes: '10' }, 'body.sizeBytes'],
-    ['a media type with parameters', { ...pdf(), contentType: 'text/csv; charset=utf-8' }, 'body.contentType'],
+    [
+      'a media type with parameters',
+      { ...pdf(), contentType: 'text/csv; charset=utf-8' },
+      'body.contentType',
+    ],
     ['an empty filename', { ...pdf(), filename: '' }, 'body.filename'],
-    ['a checksum that is not SHA-256 hex', { ...pdf(), checksumSha256: 'abc' }, 'body.checksumSha256'],
+    [
+      'a checksum that is not SHA-256 hex',
+      { ...pdf(), checksumSha256: 'abc' },
+      'body.checksumSha256',
+    ],
     ['an unknown field', { ...pdf(), key: 'org/other/object' }, 'body.key'],
   ])('refuses %s', async (_case, body, path) => {
     const tenant = await seedTenant()
@@ -70,7 +78,9 @@ describe('limits, before any URL is minted', () => {
     const response = await startUpload(tenant, items, body as ReturnType<typeof pdf>)
 
     expectProblem(response, 400, 'validation_failed')
-    expect(json<{ errors: { path: string }[] }>(response).errors.map((error) => error.path)).toContain(path)
+    expect(
+      json<{ errors: { path: string }[] }>(response).errors.map((error) => error.path),
+    ).toContain(path)
     expect(roundTrips(response)).toBe(0)
   })
 })
@@ -97,7 +107,10 @@ describe('items and requests that take no uploads', () => {
     const items = await seedItems(tenant, status)
 
     const staff = await startUpload(tenant, items)
-    const portal = await call(uploadsPath(items, 0, true), { token: tenant.portal.token, body: pdf() })
+    const portal = await call(uploadsPath(items, 0, true), {
+      token: tenant.portal.token,
+      body: pdf(),
+    })
 
     expectProblem(staff, 409, 'invalid_transition')
     expectProblem(portal, 409, 'invalid_transition')
@@ -108,7 +121,10 @@ describe('items and requests that take no uploads', () => {
     const items = await seedItems(tenant, 'draft')
 
     expectStatus(await startUpload(tenant, items), 201)
-    const portal = await call(uploadsPath(items, 0, true), { token: tenant.portal.token, body: pdf() })
+    const portal = await call(uploadsPath(items, 0, true), {
+      token: tenant.portal.token,
+      body: pdf(),
+    })
     expectProblem(portal, 404, 'not_found')
   })
 })
@@ -126,7 +142,10 @@ describe('completion that records nothing', () => {
     const { tenant, intent } = await intentWith()
     const before = await tenantSnapshot(tenant.organization.id)
 
-    const response = await call(intent.completePath, { token: tenant.staff.member.token, method: 'POST' })
+    const response = await call(intent.completePath, {
+      token: tenant.staff.member.token,
+      method: 'POST',
+    })
 
     expectProblem(response, 409, 'conflict')
     expect(roundTrips(response)).toBe(1)
@@ -138,7 +157,10 @@ describe('completion that records nothing', () => {
     await storeObject(tenant, items, intent.documentId, new Uint8Array(63))
     const before = await tenantSnapshot(tenant.organization.id)
 
-    const response = await call(intent.completePath, { token: tenant.staff.member.token, method: 'POST' })
+    const response = await call(intent.completePath, {
+      token: tenant.staff.member.token,
+      method: 'POST',
+    })
 
     expectProblem(response, 422, 'unprocessable')
     expect(json<{ errors: { code: string }[] }>(response).errors).toEqual([
@@ -153,7 +175,10 @@ describe('completion that records nothing', () => {
     await storeObject(tenant, items, intent.documentId, new Uint8Array(64), 'text/html')
     const before = await tenantSnapshot(tenant.organization.id)
 
-    const response = await call(intent.completePath, { token: tenant.staff.member.token, method: 'POST' })
+    const response = await call(intent.completePath, {
+      token: tenant.staff.member.token,
+      method: 'POST',
+    })
 
     expectProblem(response, 422, 'unprocessable')
     expect(json<{ errors: { code: string }[] }>(response).errors).toEqual([
@@ -171,7 +196,10 @@ describe('completion that records nothing', () => {
       .where(eq(schema.requestItems.id, items.itemIds[0] ?? ''))
     const before = await tenantSnapshot(tenant.organization.id)
 
-    const response = await call(intent.completePath, { token: tenant.staff.member.token, method: 'POST' })
+    const response = await call(intent.completePath, {
+      token: tenant.staff.member.token,
+      method: 'POST',
+    })
 
     expectProblem(response, 409, 'invalid_transition')
     expect(await tenantSnapshot(tenant.organization.id)).toEqual(before)
@@ -181,9 +209,15 @@ describe('completion that records nothing', () => {
     const { tenant, items, intent } = await intentWith(pdf(64))
     await storeObject(tenant, items, intent.documentId, new Uint8Array(64))
 
-    const first = await call(intent.completePath, { token: tenant.staff.member.token, method: 'POST' })
+    const first = await call(intent.completePath, {
+      token: tenant.staff.member.token,
+      method: 'POST',
+    })
     const after = await tenantSnapshot(tenant.organization.id)
-    const second = await call(intent.completePath, { token: tenant.staff.member.token, method: 'POST' })
+    const second = await call(intent.completePath, {
+      token: tenant.staff.member.token,
+      method: 'POST',
+    })
 
     expectStatus(first, 201)
     expectStatus(second, 200)
@@ -200,7 +234,11 @@ describe('who may act', () => {
     const items = await seedItems(tenant)
 
     expectProblem(await call(uploadsPath(items), { body: pdf() }), 401, 'unauthorized')
-    expectProblem(await call(uploadsPath(items), { token: tenant.portal.token, body: pdf() }), 401, 'unauthorized')
+    expectProblem(
+      await call(uploadsPath(items), { token: tenant.portal.token, body: pdf() }),
+      401,
+      'unauthorized',
+    )
     expectProblem(
       await call(uploadsPath(items, 0, true), { token: tenant.staff.owner.token, body: pdf() }),
       401,
@@ -230,7 +268,10 @@ describe('who may act', () => {
       .set({ revokedAt: new Date() })
       .where(eq(schema.portalSessions.id, tenant.portal.sessionId))
 
-    const response = await call(uploadsPath(items, 0, true), { token: tenant.portal.token, body: pdf() })
+    const response = await call(uploadsPath(items, 0, true), {
+      token: tenant.portal.token,
+      body: pdf(),
+    })
 
     expectProblem(response, 401, 'unauthorized')
   })
@@ -240,7 +281,10 @@ describe('who may act', () => {
     const items = await seedItems(tenant)
     const started = json<Intent>(await startUpload(tenant, items, pdf(32)))
     await storeObject(tenant, items, started.documentId, new Uint8Array(32))
-    expectStatus(await call(started.completePath, { token: tenant.staff.member.token, method: 'POST' }), 201)
+    expectStatus(
+      await call(started.completePath, { token: tenant.staff.member.token, method: 'POST' }),
+      201,
+    )
 
     const byMember = await call(`/v1/documents/${started.documentId}`, {
       method: 'DELETE',
@@ -259,7 +303,11 @@ describe('who may act', () => {
 describe('malformed ids', () => {
   it.each([
     ['POST', '/v1/requests/not-a-uuid/items/00000000-0000-4000-8000-000000000000/uploads', pdf()],
-    ['POST', '/v1/requests/00000000-0000-4000-8000-000000000000/items/1/uploads/2/complete', undefined],
+    [
+      'POST',
+      '/v1/requests/00000000-0000-4000-8000-000000000000/items/1/uploads/2/complete',
+      undefined,
+    ],
     ['GET', '/v1/requests/x/items/y/documents', undefined],
     ['GET', '/v1/documents/123/download', undefined],
     ['DELETE', '/v1/documents/%27%3B--', undefined],

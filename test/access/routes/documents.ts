@@ -74,7 +74,11 @@ export const routes = defineRoutes([
     access: { staff: 'member' },
     params: item,
   },
-  { route: 'GET /v1/documents/{documentId}/download', access: { staff: 'member' }, params: version },
+  {
+    route: 'GET /v1/documents/{documentId}/download',
+    access: { staff: 'member' },
+    params: version,
+  },
   { route: 'DELETE /v1/documents/{documentId}', access: { staff: 'manager' }, params: version },
   {
     route: 'POST /v1/portal/requests/{requestId}/items/{itemId}/uploads',
@@ -92,5 +96,9 @@ export const routes = defineRoutes([
     access: { portal: true },
     params: item,
   },
-  { route: 'GET /v1/portal/documents/{documentId}/download', access: { portal: true }, params: version },
+  {
+    route: 'GET /v1/portal/documents/{documentId}/download',
+    access: { portal: true },
+    params: version,
+  },
 ])

@@ -121,7 +121,12 @@ describe('a browser upload', () => {
 
     // And the API agrees, outside the browser.
     expect(await itemRecord(api.config, itemId)).toMatchObject({ versions: 1, status: 'submitted' })
-    const listed = await call(api, 'GET', `/v1/requests/${tenant.requestId}/items/${itemId}/documents`, tenant.staff.member.token)
+    const listed = await call(
+      api,
+      'GET',
+      `/v1/requests/${tenant.requestId}/items/${itemId}/documents`,
+      tenant.staff.member.token,
+    )
     expectStatus(listed, 200)
   })
 })

@@ -26,7 +26,13 @@ async function answer(response: Response): Promise<Answer> {
   } catch {
     json = {}
   }
-  return { status: response.status, headers: response.headers, text, json, dbTrips: dbTrips(response.headers) }
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json,
+    dbTrips: dbTrips(response.headers),
+  }
 }
 
 export async function call(

@@ -38,12 +38,18 @@ async function stored(url: string) {
 
 async function intentFor(tenant: Tenant, bytes: Uint8Array, extra: Record<string, unknown> = {}) {
   const itemId = tenant.itemIds[0] ?? ''
-  const result = await call(worker, 'POST', `${itemPath(tenant.requestId, itemId)}/uploads`, tenant.staff.member.token, {
-    filename: 'evidence.pdf',
-    contentType: 'application/pdf',
-    sizeBytes: bytes.length,
-    ...extra,
-  })
+  const result = await call(
+    worker,
+    'POST',
+    `${itemPath(tenant.requestId, itemId)}/uploads`,
+    tenant.staff.member.token,
+    {
+      filename: 'evidence.pdf',
+      contentType: 'application/pdf',
+      sizeBytes: bytes.length,
+      ...extra,
+    },
+  )
   expectStatus(result, 201)
   return { itemId, intent: intentOf(result) }
 }
@@ -146,11 +152,17 @@ describe('the store refuses a bent URL', () => {
       const tenant = await seedTenant(shortLived.config)
       const itemId = tenant.itemIds[0] ?? ''
       const bytes = pdfBytes(1600)
-      const result = await call(shortLived, 'POST', `${itemPath(tenant.requestId, itemId)}/uploads`, tenant.staff.member.token, {
-        filename: 'late.pdf',
-        contentType: 'application/pdf',
-        sizeBytes: bytes.length,
-      })
+      const result = await call(
+        shortLived,
+        'POST',
+        `${itemPath(tenant.requestId, itemId)}/uploads`,
+        tenant.staff.member.token,
+        {
+          filename: 'late.pdf',
+          contentType: 'application/pdf',
+          sizeBytes: bytes.length,
+        },
+      )
       expectStatus(result, 201)
       const intent = intentOf(result)
       expect(new URL(intent.upload.url).searchParams.get('X-Amz-Expires')).toBe('1')
@@ -161,7 +173,12 @@ describe('the store refuses a bent URL', () => {
 
       expect(put.status, put.text).toBe(403)
       expect(put.text).toContain('ExpiredRequest')
-      const completed = await call(shortLived, 'POST', intent.completePath, tenant.staff.member.token)
+      const completed = await call(
+        shortLived,
+        'POST',
+        intent.completePath,
+        tenant.staff.member.token,
+      )
       expectStatus(completed, 409)
       expect(await itemRecord(shortLived.config, itemId)).toMatchObject({ versions: 0, events: [] })
     } finally {
@@ -183,7 +200,12 @@ describe('an upload URL works once', () => {
 
     const completed = await call(worker, 'POST', intent.completePath, tenant.staff.member.token)
     expectStatus(completed, 201)
-    const link = await call(worker, 'GET', `/v1/documents/${intent.documentId}/download`, tenant.staff.member.token)
+    const link = await call(
+      worker,
+      'GET',
+      `/v1/documents/${intent.documentId}/download`,
+      tenant.staff.member.token,
+    )
     const served = await fetch((link.json as { url: string }).url)
     expect(new Uint8Array(await served.arrayBuffer())).toEqual(first)
 

@@ -1,6 +1,8 @@
 // What works, end to end: the API signs, the bytes go straight to Miniflare's R2 over its S3
 // endpoint, the API verifies and records a version, and the download serves the same bytes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { objectKey } from '../../../src/documents/model.ts'
+import { createStorage } from '../../../src/documents/storage.ts'
 import { type ApiWorker, startApiWorker } from '../support/api-worker.ts'
 import {
   itemRecord,
@@ -32,12 +34,18 @@ afterAll(async () => {
 })
 
 async function uploadVersion(tenant: Tenant, itemId: string, bytes: Uint8Array, filename: string) {
-  const intent = await call(worker, 'POST', `${itemPath(tenant.requestId, itemId)}/uploads`, tenant.staff.member.token, {
-    filename,
-    contentType: 'application/pdf',
-    sizeBytes: bytes.length,
-    checksumSha256: await sha256Hex(bytes),
-  })
+  const intent = await call(
+    worker,
+    'POST',
+    `${itemPath(tenant.requestId, itemId)}/uploads`,
+    tenant.staff.member.token,
+    {
+      filename,
+      contentType: 'application/pdf',
+      sizeBytes: bytes.length,
+      checksumSha256: await sha256Hex(bytes),
+    },
+  )
   expectStatus(intent, 201)
   const body = intentOf(intent)
   const put = await putObject(body, bytes)
@@ -53,12 +61,18 @@ describe('a staff upload', () => {
     const itemId = tenant.itemIds[0] ?? ''
     const bytes = pdfBytes(4096)
 
-    const intent = await call(worker, 'POST', `${itemPath(tenant.requestId, itemId)}/uploads`, tenant.staff.member.token, {
-      filename: 'Bank confirmation 2026.pdf',
-      contentType: 'application/pdf',
-      sizeBytes: bytes.length,
-      checksumSha256: await sha256Hex(bytes),
-    })
+    const intent = await call(
+      worker,
+      'POST',
+      `${itemPath(tenant.requestId, itemId)}/uploads`,
+      tenant.staff.member.token,
+      {
+        filename: 'Bank confirmation 2026.pdf',
+        contentType: 'application/pdf',
+        sizeBytes: bytes.length,
+        checksumSha256: await sha256Hex(bytes),
+      },
+    )
     expectStatus(intent, 201)
     expectTrips(intent, 1)
     const body = intentOf(intent)
@@ -76,7 +90,11 @@ describe('a staff upload', () => {
     // Before the PUT, completing is refused and records nothing.
     const early = await call(worker, 'POST', body.completePath, tenant.staff.member.token)
     expectStatus(early, 409)
-    expect(await itemRecord(worker.config, itemId)).toMatchObject({ versions: 0, events: [], status: 'open' })
+    expect(await itemRecord(worker.config, itemId)).toMatchObject({
+      versions: 0,
+      events: [],
+      status: 'open',
+    })
 
     const put = await putObject(body, bytes)
     expect(put.status, put.text).toBe(200)
@@ -107,12 +125,22 @@ describe('a staff upload', () => {
       status: 'submitted',
     })
 
-    const listed = await call(worker, 'GET', `${itemPath(tenant.requestId, itemId)}/documents`, tenant.staff.member.token)
+    const listed = await call(
+      worker,
+      'GET',
+      `${itemPath(tenant.requestId, itemId)}/documents`,
+      tenant.staff.member.token,
+    )
     expectStatus(listed, 200)
     expectTrips(listed, 1)
     expect(listed.json.data).toEqual([completed.json])
 
-    const download = await call(worker, 'GET', `/v1/documents/${body.documentId}/download`, tenant.staff.member.token)
+    const download = await call(
+      worker,
+      'GET',
+      `/v1/documents/${body.documentId}/download`,
+      tenant.staff.member.token,
+    )
     expectStatus(download, 200)
     expectTrips(download, 1)
     const link = download.json as { url: string; expiresAt: string }
@@ -135,7 +163,12 @@ describe('a staff upload', () => {
     const itemId = tenant.itemIds[0] ?? ''
     const { intent, completed } = await uploadVersion(tenant, itemId, pdfBytes(1000), 'a.pdf')
 
-    const again = await call(worker, 'POST', intentOf(intent).completePath, tenant.staff.member.token)
+    const again = await call(
+      worker,
+      'POST',
+      intentOf(intent).completePath,
+      tenant.staff.member.token,
+    )
     expectStatus(again, 200)
     expectTrips(again, 1)
     expect(again.json).toEqual(completed.json)
@@ -156,7 +189,12 @@ describe('a staff upload', () => {
 
     expect(first.completed.json.version).toBe(1)
     expect(second.completed.json.version).toBe(2)
-    const listed = await call(worker, 'GET', `${itemPath(tenant.requestId, itemId)}/documents`, tenant.staff.member.token)
+    const listed = await call(
+      worker,
+      'GET',
+      `${itemPath(tenant.requestId, itemId)}/documents`,
+      tenant.staff.member.token,
+    )
     expect(listed.json.data).toEqual([second.completed.json, first.completed.json])
     expect(await itemRecord(worker.config, itemId)).toMatchObject({
       versions: 2,
@@ -165,8 +203,16 @@ describe('a staff upload', () => {
     })
 
     // Both versions still serve their own bytes.
-    for (const [version, bytes] of [[first, pdfBytes(900, 1)], [second, pdfBytes(950, 2)]] as const) {
-      const link = await call(worker, 'GET', `/v1/documents/${String(version.completed.json.id)}/download`, tenant.staff.member.token)
+    for (const [version, bytes] of [
+      [first, pdfBytes(900, 1)],
+      [second, pdfBytes(950, 2)],
+    ] as const) {
+      const link = await call(
+        worker,
+        'GET',
+        `/v1/documents/${String(version.completed.json.id)}/download`,
+        tenant.staff.member.token,
+      )
       const served = await fetch((link.json as { url: string }).url)
       expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes)
     }
@@ -178,11 +224,17 @@ describe('a staff upload', () => {
     const intents = await Promise.all(
       [1, 2, 3].map(async (seed) => {
         const bytes = pdfBytes(700 + seed, seed)
-        const intent = await call(worker, 'POST', `${itemPath(tenant.requestId, itemId)}/uploads`, tenant.staff.member.token, {
-          filename: `part-${seed}.pdf`,
-          contentType: 'application/pdf',
-          sizeBytes: bytes.length,
-        })
+        const intent = await call(
+          worker,
+          'POST',
+          `${itemPath(tenant.requestId, itemId)}/uploads`,
+          tenant.staff.member.token,
+          {
+            filename: `part-${seed}.pdf`,
+            contentType: 'application/pdf',
+            sizeBytes: bytes.length,
+          },
+        )
         expectStatus(intent, 201)
         const put = await putObject(intentOf(intent), bytes)
         expect(put.status, put.text).toBe(200)
@@ -204,11 +256,17 @@ describe('a portal upload', () => {
     const itemId = tenant.itemIds[1] ?? ''
     const bytes = pdfBytes(2048, 7)
 
-    const intent = await call(worker, 'POST', `${portalItemPath(tenant.requestId, itemId)}/uploads`, tenant.contact.token, {
-      filename: 'Übersicht Konten.pdf',
-      contentType: 'application/pdf',
-      sizeBytes: bytes.length,
-    })
+    const intent = await call(
+      worker,
+      'POST',
+      `${portalItemPath(tenant.requestId, itemId)}/uploads`,
+      tenant.contact.token,
+      {
+        filename: 'Übersicht Konten.pdf',
+        contentType: 'application/pdf',
+        sizeBytes: bytes.length,
+      },
+    )
     expectStatus(intent, 201)
     expectTrips(intent, 1)
     const body = intentOf(intent)
@@ -221,14 +279,27 @@ describe('a portal upload', () => {
     const completed = await call(worker, 'POST', body.completePath, tenant.contact.token)
     expectStatus(completed, 201)
     expectTrips(completed, 1)
-    expect(completed.json).toMatchObject({ version: 1, uploadedBy: { type: 'contact', id: tenant.contact.id } })
+    expect(completed.json).toMatchObject({
+      version: 1,
+      uploadedBy: { type: 'contact', id: tenant.contact.id },
+    })
 
-    const portalList = await call(worker, 'GET', `${portalItemPath(tenant.requestId, itemId)}/documents`, tenant.contact.token)
+    const portalList = await call(
+      worker,
+      'GET',
+      `${portalItemPath(tenant.requestId, itemId)}/documents`,
+      tenant.contact.token,
+    )
     expectStatus(portalList, 200)
     expectTrips(portalList, 1)
     expect(portalList.json.data).toEqual([completed.json])
 
-    const download = await call(worker, 'GET', `/v1/portal/documents/${body.documentId}/download`, tenant.contact.token)
+    const download = await call(
+      worker,
+      'GET',
+      `/v1/portal/documents/${body.documentId}/download`,
+      tenant.contact.token,
+    )
     expectStatus(download, 200)
     expectTrips(download, 1)
     const served = await fetch((download.json as { url: string }).url)
@@ -246,11 +317,21 @@ describe('deleting a version', () => {
     const { completed } = await uploadVersion(tenant, itemId, pdfBytes(800), 'wrong.pdf')
     const documentId = String(completed.json.id)
 
-    const removed = await call(worker, 'DELETE', `/v1/documents/${documentId}`, tenant.staff.manager.token)
+    const removed = await call(
+      worker,
+      'DELETE',
+      `/v1/documents/${documentId}`,
+      tenant.staff.manager.token,
+    )
     expectStatus(removed, 204)
     expectTrips(removed, 1)
 
-    const again = await call(worker, 'DELETE', `/v1/documents/${documentId}`, tenant.staff.manager.token)
+    const again = await call(
+      worker,
+      'DELETE',
+      `/v1/documents/${documentId}`,
+      tenant.staff.manager.token,
+    )
     expectStatus(again, 204)
     expect((await itemRecord(worker.config, itemId)).events).toEqual([
       'document.deleted',
@@ -258,7 +339,12 @@ describe('deleting a version', () => {
       'item.submitted',
     ])
 
-    const listed = await call(worker, 'GET', `${itemPath(tenant.requestId, itemId)}/documents`, tenant.staff.member.token)
+    const listed = await call(
+      worker,
+      'GET',
+      `${itemPath(tenant.requestId, itemId)}/documents`,
+      tenant.staff.member.token,
+    )
     expect(listed.json.data).toEqual([])
     const withDeleted = await call(
       worker,
@@ -267,7 +353,112 @@ describe('deleting a version', () => {
       tenant.staff.member.token,
     )
     expect(withDeleted.json.data).toMatchObject([{ id: documentId, deletedAt: expect.any(String) }])
-    const download = await call(worker, 'GET', `/v1/documents/${documentId}/download`, tenant.staff.member.token)
+    const download = await call(
+      worker,
+      'GET',
+      `/v1/documents/${documentId}/download`,
+      tenant.staff.member.token,
+    )
     expectStatus(download, 404)
+  })
+})
+
+describe('verification through the S3 API (STORAGE_VERIFY=s3)', () => {
+  it('checks the object with a signed HEAD, hashes it with a signed GET, and records it', async () => {
+    const viaS3 = await startApiWorker({ STORAGE_VERIFY: 's3' })
+    try {
+      const tenant = await seedTenant(viaS3.config)
+      const itemId = tenant.itemIds[0] ?? ''
+      const bytes = pdfBytes(2500, 9)
+      const intent = await call(
+        viaS3,
+        'POST',
+        `${itemPath(tenant.requestId, itemId)}/uploads`,
+        tenant.staff.member.token,
+        {
+          filename: 'via-s3.pdf',
+          contentType: 'application/pdf',
+          sizeBytes: bytes.length,
+          checksumSha256: await sha256Hex(bytes),
+        },
+      )
+      expectStatus(intent, 201)
+      const body = intentOf(intent)
+
+      const early = await call(viaS3, 'POST', body.completePath, tenant.staff.member.token)
+      expectStatus(early, 409)
+      expect((await putObject(body, bytes)).status).toBe(200)
+      const completed = await call(viaS3, 'POST', body.completePath, tenant.staff.member.token)
+      expectStatus(completed, 201)
+      expectTrips(completed, 1)
+      expect(completed.json).toMatchObject({ version: 1, sizeBytes: bytes.length })
+
+      // The same storage code, run here against the Worker's real S3 endpoint.
+      const storage = createStorage({ ...viaS3.config, STORAGE_VERIFY: 's3' })
+      const key = objectKey({
+        organizationId: tenant.organizationId,
+        requestId: tenant.requestId,
+        itemId,
+        documentId: body.documentId,
+      })
+      expect(await storage.head(key)).toEqual({
+        size: bytes.length,
+        contentType: 'application/pdf',
+        declaredSha256: await sha256Hex(bytes),
+      })
+      expect(await storage.head(`${key}-missing`)).toBeNull()
+      const forged = createStorage({
+        ...viaS3.config,
+        STORAGE_VERIFY: 's3',
+        S3_SECRET_ACCESS_KEY: 'wrong',
+      })
+      await expect(forged.head(key)).rejects.toThrow('S3 HEAD answered 403')
+    } finally {
+      await viaS3.stop()
+    }
+  })
+
+  it('answers 503 and records nothing when the store does not answer', async () => {
+    // Port 9 (discard) on loopback: nothing listens there, so every S3 call fails to connect.
+    const unreachable = await startApiWorker({
+      STORAGE_VERIFY: 's3',
+      S3_ENDPOINT: 'http://127.0.0.1:9/cdn-cgi/local/r2/s3',
+    })
+    try {
+      const tenant = await seedTenant(unreachable.config)
+      const itemId = tenant.itemIds[0] ?? ''
+      const intent = await call(
+        unreachable,
+        'POST',
+        `${itemPath(tenant.requestId, itemId)}/uploads`,
+        tenant.staff.member.token,
+        {
+          filename: 'a.pdf',
+          contentType: 'application/pdf',
+          sizeBytes: 10,
+        },
+      )
+      expectStatus(intent, 201)
+
+      const completed = await call(
+        unreachable,
+        'POST',
+        intentOf(intent).completePath,
+        tenant.staff.member.token,
+      )
+
+      expectStatus(completed, 503)
+      expect(completed.json).toMatchObject({
+        code: 'dependency_unavailable',
+        dependency: 'storage',
+      })
+      expect(completed.dbTrips).toBe(0)
+      expect(await itemRecord(unreachable.config, itemId)).toMatchObject({
+        versions: 0,
+        events: [],
+      })
+    } finally {
+      await unreachable.stop()
+    }
   })
 })

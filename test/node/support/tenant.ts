@@ -36,7 +36,14 @@ export async function seedTenant(config: Config, items = 2): Promise<Tenant> {
   const roles: StaffRole[] = ['owner', 'admin', 'manager', 'member']
   const people = await db
     .insert(schema.users)
-    .values(roles.map((role) => ({ organizationId, role, name: role, email: `${role}-${tag}@firm.test` })))
+    .values(
+      roles.map((role) => ({
+        organizationId,
+        role,
+        name: role,
+        email: `${role}-${tag}@firm.test`,
+      })),
+    )
     .returning({ id: schema.users.id, role: schema.users.role })
 
   const [client] = await db
@@ -47,7 +54,12 @@ export async function seedTenant(config: Config, items = 2): Promise<Tenant> {
 
   const [person] = await db
     .insert(schema.clientContacts)
-    .values({ organizationId, clientId: client.id, name: 'Contact', email: `contact-${tag}@client.test` })
+    .values({
+      organizationId,
+      clientId: client.id,
+      name: 'Contact',
+      email: `contact-${tag}@client.test`,
+    })
     .returning({ id: schema.clientContacts.id })
   if (!person) throw new Error('contact not created')
 
@@ -113,7 +125,10 @@ export async function seedTenant(config: Config, items = 2): Promise<Tenant> {
 export async function itemRecord(config: Config, itemId: string) {
   const db = testDatabase(config)
   const [versions, intents, events, items] = await db.batch([
-    db.select({ id: schema.documents.id }).from(schema.documents).where(eq(schema.documents.itemId, itemId)),
+    db
+      .select({ id: schema.documents.id })
+      .from(schema.documents)
+      .where(eq(schema.documents.itemId, itemId)),
     db
       .select({ id: schema.uploadIntents.id, completedAt: schema.uploadIntents.completedAt })
       .from(schema.uploadIntents)
