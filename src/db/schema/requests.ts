@@ -153,5 +153,7 @@ export const activityEvents = pgTable(
   },
   (table) => [
     index('activity_events_request_created_idx').on(table.requestId, table.createdAt, table.id),
+    // One item's history (the trail's `itemId` filter).
+    index('activity_events_item_created_idx').on(table.itemId, table.createdAt, table.id),
   ],
 )

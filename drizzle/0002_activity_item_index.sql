@@ -1,0 +1,1 @@
+CREATE INDEX "activity_events_item_created_idx" ON "activity_events" USING btree ("item_id","created_at","id");
