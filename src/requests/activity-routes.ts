@@ -11,7 +11,7 @@ import {
   uuidParam,
 } from '../platform/openapi'
 import { pageOf } from '../platform/pagination'
-import { staffCaller } from './guards'
+import { staffReader } from './guards'
 import { cursorFor, eventView, type ListOrder, requestIs } from './queries'
 import { readPage } from './respond'
 import { ActivityEventSchema, ActivityListQuery } from './schemas'
@@ -64,7 +64,7 @@ export const activityRoutes = createRouter().openapi(
     if (query.itemId) where.push(sql`ev.item_id = ${query.itemId}::uuid`)
     return readPage(
       c,
-      staffCaller(c.var.db, staff, 'member'),
+      staffReader(c.var.db, staff),
       {
         found: sql`exists (select 1 from requests r where ${requestIs(org, id)})`,
         view: eventView,

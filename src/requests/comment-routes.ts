@@ -19,7 +19,7 @@ import {
   uuidParam,
 } from '../platform/openapi'
 import { pageOf } from '../platform/pagination'
-import { type Caller, staffCaller } from './guards'
+import { type Caller, staffCaller, staffReader } from './guards'
 import { commentView, cursorFor, eventExists, type ListOrder, requestIs } from './queries'
 import { outcomeOf, readPage, unprocessable, type WriteOutcome } from './respond'
 import { CommentListQuery, CommentSchema, CreateCommentBody } from './schemas'
@@ -146,7 +146,7 @@ export const commentRoutes = createRouter()
       if (query.itemId) where.push(sql`cm.item_id = ${query.itemId}::uuid`)
       return readPage(
         c,
-        staffCaller(c.var.db, staff, 'member'),
+        staffReader(c.var.db, staff),
         {
           found: sql`exists (select 1 from requests r where ${requestIs(org, id)})`,
           view: commentView,

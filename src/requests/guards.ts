@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { actorGuard } from '../auth/actor-guard'
 import type { PortalPrincipal, StaffPrincipal } from '../auth/principal'
-import type { StaffRole } from '../auth/roles'
+import { rolesAtLeast, type StaffRole } from '../auth/roles'
 import type { Database } from '../platform/database'
 import { portalSessionEnded, portalSessionHolds } from '../portal/session-guard'
 
@@ -29,6 +29,13 @@ interface StoredStaff {
   removedAt: string | null
 }
 
+const storedStaff = (staff: StaffPrincipal) => sql`(
+  select jsonb_build_object('role', su.role, 'authVersion', su.auth_version,
+    'removedAt', su.removed_at)
+  from users su
+  where su.id = ${staff.userId}::uuid and su.organization_id = ${staff.organizationId}::uuid)`
+
+/** Staff writes: the shared guard, which also share-locks the actor's row for the batch. */
 export function staffCaller(db: Database, staff: StaffPrincipal, minimum: StaffRole): Caller {
   const guard = actorGuard(db, staff, minimum)
   return {
@@ -36,13 +43,29 @@ export function staffCaller(db: Database, staff: StaffPrincipal, minimum: StaffR
     id: staff.userId,
     organizationId: staff.organizationId,
     holds: guard.holds,
-    standing: sql`(select jsonb_build_object('role', su.role, 'authVersion', su.auth_version,
-      'removedAt', su.removed_at) from users su
-      where su.id = ${staff.userId}::uuid and su.organization_id = ${staff.organizationId}::uuid)`,
+    standing: storedStaff(staff),
     assert(standing) {
       guard.assert(standing === null ? [] : [standing as StoredStaff])
     },
   }
+}
+
+/**
+ * Staff reads: the same stored-state check without the row lock, so a read stays a plain
+ * read (no tuple lock written on every GET, and it would run on a read replica).
+ */
+export function staffReader(
+  db: Database,
+  staff: StaffPrincipal,
+  minimum: StaffRole = 'member',
+): Caller {
+  const writer = staffCaller(db, staff, minimum)
+  const holds = sql`exists (
+    select 1 from users ru
+    where ru.id = ${staff.userId}::uuid and ru.organization_id = ${staff.organizationId}::uuid
+      and ru.removed_at is null and ru.auth_version = ${staff.authVersion}
+      and ru.role in ${rolesAtLeast(minimum)})`
+  return { ...writer, holds }
 }
 
 /** Portal checks reuse the shared session guard (session, contact and client all live). */

@@ -17,7 +17,7 @@ import {
   uuidParam,
 } from '../platform/openapi'
 import { readPbcList, type ImportRow } from './csv'
-import { type Caller, staffCaller } from './guards'
+import { type Caller, staffCaller, staffReader } from './guards'
 import { eventExists, requestIs } from './queries'
 import { outcomeOf, rowsOf, type WriteOutcome } from './respond'
 import { ImportQuery, ImportResultSchema } from './schemas'
@@ -35,7 +35,7 @@ const route = createRoute({
     'Columns: `reference` and `title` (required), `section`, `description`, `priority`, and ' +
     '`due_date` (YYYY-MM-DD) or `due_in_days` (from today, UTC). The reference is the key: ' +
     'a second import of the same file updates changed items and never duplicates one. The ' +
-    'file is taken whole or not at all: any problem answers 422 with one field error per ' +
+    'file is taken whole or not at all: any problem answers 400 with one field error per ' +
     'problem (`rows.<line>.<column>`). `dryRun=true` gives the same answer without writing.',
   middleware: [requireStaff('manager')] as const,
   security: staffSecurity,
@@ -143,12 +143,15 @@ export const importRoutes = createRouter().openapi(
     const { dryRun } = c.req.valid('query')
     readCsvBody(c.req.header('content-type'))
     const text = await c.req.text()
-    const caller = staffCaller(c.var.db, staff, 'manager')
 
     const { rows, errors } = readPbcList(text, new Date())
     if (errors.length > 0) throw invalidFile(errors)
-    if (dryRun === true) return c.json(present(await preview(c, caller, requestId, rows)), 200)
+    if (dryRun === true) {
+      const reader = staffReader(c.var.db, staff, 'manager')
+      return c.json(present(await preview(c, reader, requestId, rows)), 200)
+    }
 
+    const caller = staffCaller(c.var.db, staff, 'manager')
     const org = staff.organizationId
     const key = await idempotencyKeyOf(c, { organizationId: org, principalId: staff.userId }, text)
     const eventId = crypto.randomUUID()

@@ -35,7 +35,7 @@ import {
 import { pageOf } from '../platform/pagination'
 import type { AppContext } from '../platform/hono'
 import { editsOf } from './edits'
-import { type Caller, staffCaller } from './guards'
+import { type Caller, staffCaller, staffReader } from './guards'
 import {
   containing,
   cursorFor,
@@ -355,7 +355,7 @@ export const itemRoutes = createRouter()
 
       return readPage(
         c,
-        staffCaller(c.var.db, staff, 'member'),
+        staffReader(c.var.db, staff),
         {
           found: sql`exists (select 1 from requests r where ${requestIs(org, id)})`,
           view: itemView,
@@ -382,7 +382,7 @@ export const itemRoutes = createRouter()
     if (query.requestId) where.push(sql`i.request_id = ${query.requestId}::uuid`)
     return readPage(
       c,
-      staffCaller(c.var.db, staff, 'member'),
+      staffReader(c.var.db, staff),
       {
         view: itemView,
         from: sql`from request_items i`,
@@ -466,7 +466,7 @@ export const itemRoutes = createRouter()
     async (c) => {
       const staff = staffOf(c)
       const { id, itemId } = c.req.valid('param')
-      const caller = staffCaller(c.var.db, staff, 'member')
+      const caller = staffReader(c.var.db, staff)
       const row = sql`
         select v.body, ${viewTag(sql`v.body`)} as etag
         from request_items i cross join lateral (select ${itemView} as body) v

@@ -28,7 +28,7 @@ import {
   uuidParam,
 } from '../platform/openapi'
 import { pageOf } from '../platform/pagination'
-import { staffCaller } from './guards'
+import { staffCaller, staffReader } from './guards'
 import {
   containing,
   cursorFor,
@@ -273,7 +273,7 @@ export const requestRoutes = createRouter()
 
     return readPage(
       c,
-      staffCaller(c.var.db, staff, 'member'),
+      staffReader(c.var.db, staff),
       {
         view: requestView,
         from: sql`from requests r`,
@@ -354,7 +354,7 @@ export const requestRoutes = createRouter()
     async (c) => {
       const staff = staffOf(c)
       const { id } = c.req.valid('param')
-      const caller = staffCaller(c.var.db, staff, 'member')
+      const caller = staffReader(c.var.db, staff)
       return readOne(c, caller, requestById(staff.organizationId, id), 'request', present)
     },
     missingOnBadPath('request'),
