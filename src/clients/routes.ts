@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, eq, isNull, sql } from 'drizzle-orm'
-import { actorGuard } from '../auth/actor-guard'
+import { actorGuard, staleSession } from '../auth/actor-guard'
 import { requireStaff, staffOf } from '../auth/middleware'
 import type { StaffPrincipal } from '../auth/principal'
 import { NameInput } from '../auth/views'
@@ -145,7 +145,8 @@ export const clientRoutes = createRouter()
     const client = created[0]
     if (!client) {
       guard.assert(actor)
-      throw new Error('client insert matched nothing although its guard held')
+      // The check passed but the insert's own guard did not: the caller changed in between.
+      throw staleSession()
     }
 
     log.info('client created', { clientId: client.id })

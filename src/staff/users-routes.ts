@@ -1,11 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm'
-import { actorGuard, roleTooLow } from '../auth/actor-guard'
+import { actorGuard, roleTooLow, staleSession } from '../auth/actor-guard'
 import { requireStaff, staffOf } from '../auth/middleware'
 import type { StaffPrincipal } from '../auth/principal'
 import { minimumToGrant, roleAtLeast, type StaffRole } from '../auth/roles'
 import { RoleSchema } from '../auth/views'
 import { refreshTokens, staffRoles, users } from '../db/schema'
+import { postgresError } from '../platform/database'
 import { ApiError, notFound } from '../platform/errors'
 import { createRouter } from '../platform/hono'
 import {
@@ -85,22 +86,30 @@ const activeUserOf = (staff: StaffPrincipal, id: string) =>
   and(eq(users.id, id), eq(users.organizationId, staff.organizationId), isNull(users.removedAt))
 
 /**
- * Explains why a guarded change of `target` matched nothing. The guard already passed, so
+ * Explains why a guarded change of user `id` matched nothing. The guard's check passed, so
  * the stored role equals the token's (any role change bumps the version the guard checks).
  */
-function refusal(staff: StaffPrincipal, target: { role: StaffRole } | undefined, verb: string) {
+function refusal(
+  staff: StaffPrincipal,
+  id: string,
+  target: { role: StaffRole } | undefined,
+  verb: string,
+) {
   if (!target) return notFound('user')
+  if (id === staff.userId) {
+    return new ApiError('conflict', { detail: `You cannot ${verb} yourself.` })
+  }
   if (!roleAtLeast(staff.role, target.role)) {
     return new ApiError('forbidden', { detail: `You cannot ${verb} a user ranked above you.` })
   }
-  return new ApiError('conflict', { detail: `You cannot ${verb} yourself.` })
+  // The check passed but the write's own guard did not: the caller changed in between.
+  return staleSession()
 }
 
 // Two managers changing each other at the same moment deadlock on the row locks; Postgres
 // aborts one, which is then a plain conflict to retry, not a server error.
 function conflictOnDeadlock(error: unknown): never {
-  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code
-  if (code === '40P01') {
+  if (postgresError(error)?.code === '40P01') {
     throw new ApiError('conflict', {
       detail: 'A concurrent change conflicted; retry.',
       cause: error,
@@ -177,7 +186,7 @@ export const userRoutes = createRouter()
       const user = updated[0]
       if (!user) {
         guard.assert(actor)
-        throw refusal(staff, target[0], 'change the role of')
+        throw refusal(staff, id, target[0], 'change the role of')
       }
 
       log.info('user role changed', { userId: user.id, role: user.role })
@@ -237,7 +246,7 @@ export const userRoutes = createRouter()
 
       if (!removed[0]) {
         guard.assert(actor)
-        throw refusal(staff, target[0], 'remove')
+        throw refusal(staff, id, target[0], 'remove')
       }
 
       log.info('user removed', { userId: id })
