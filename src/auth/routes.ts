@@ -147,7 +147,14 @@ export const authRoutes = createRouter()
         db.insert(organizations).values({ id: organizationId, ...organization }),
         db
           .insert(users)
-          .values({ id: userId, organizationId, ...owner, role: 'owner', passwordHash })
+          .values({
+            id: userId,
+            organizationId,
+            email: owner.email,
+            name: owner.name,
+            role: 'owner',
+            passwordHash,
+          })
           .returning({ authVersion: users.authVersion }),
         refreshToken.insert,
       ])
