@@ -32,7 +32,8 @@ const round = (value: number) => Math.round(value * 10) / 10
 
 /** CPU per request of the stack's own processes, leaving out the local stand-in services. */
 function cpuPerRequest(stack: 'ours' | 'baseline', value: StackFigures): number {
-  const own = stack === 'ours' ? (value.cpuSeconds.workerd ?? 0) : (value.cpuSeconds['node cluster'] ?? 0)
+  const own =
+    stack === 'ours' ? (value.cpuSeconds.workerd ?? 0) : (value.cpuSeconds['node cluster'] ?? 0)
   return value.requests === 0 ? 0 : (own * 1000) / value.requests
 }
 
@@ -85,7 +86,16 @@ export function model(scenarios: readonly ScenarioFigures[]): ModelRow[] {
 }
 
 export function modelTable(rows: readonly ModelRow[]): string {
-  const header = ['scenario', 'stack', 'db RT', 'cache RT', 'CPU ms', 'near', 'far, edge', 'far, placed']
+  const header = [
+    'scenario',
+    'stack',
+    'db RT',
+    'cache RT',
+    'CPU ms',
+    'near',
+    'far, edge',
+    'far, placed',
+  ]
   const cells = rows.map((row) => [
     row.scenario,
     row.stack,
@@ -100,6 +110,13 @@ export function modelTable(rows: readonly ModelRow[]): string {
     Math.max(title.length, ...cells.map((line) => (line[index] ?? '').length)),
   )
   const format = (line: readonly string[]) =>
-    line.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ').trimEnd()
-  return [format(header), format(widths.map((width) => '-'.repeat(width))), ...cells.map(format)].join('\n')
+    line
+      .map((cell, index) => cell.padEnd(widths[index] ?? 0))
+      .join('  ')
+      .trimEnd()
+  return [
+    format(header),
+    format(widths.map((width) => '-'.repeat(width))),
+    ...cells.map(format),
+  ].join('\n')
 }

@@ -35,10 +35,17 @@ async function ask(
   return { status: response.status, json }
 }
 
-const kind = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value)
+const kind = (value: unknown) =>
+  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value
 
 /** Paths where two JSON values differ: every value (`exact`) or only types and keys. */
-function differences(a: unknown, b: unknown, exact: boolean, path = '$', out: string[] = []): string[] {
+function differences(
+  a: unknown,
+  b: unknown,
+  exact: boolean,
+  path = '$',
+  out: string[] = [],
+): string[] {
   if (out.length >= 10) return out
   if (kind(a) !== kind(b)) {
     // A nullable field may be null on one side and set on the other when values differ.
@@ -81,7 +88,8 @@ export async function checkParity(
   const checked: string[] = []
   const found: string[] = []
   const [first, second] = organizations
-  if (first === undefined || second === undefined) throw new Error('the seed made too few organizations')
+  if (first === undefined || second === undefined)
+    throw new Error('the seed made too few organizations')
 
   const member = first.users.find((user) => user.role === 'member')
   const manager = second.users.find((user) => user.role === 'manager')
@@ -106,19 +114,34 @@ export async function checkParity(
     if (a.status !== b.status) {
       found.push(`${label}: status ${a.status} vs ${b.status}`)
       if (a.status >= 300) found.push(`${label}: ours said ${JSON.stringify(a.json).slice(0, 300)}`)
-      if (b.status >= 300) found.push(`${label}: baseline said ${JSON.stringify(b.json).slice(0, 300)}`)
+      if (b.status >= 300)
+        found.push(`${label}: baseline said ${JSON.stringify(b.json).slice(0, 300)}`)
       return
     }
-    // Error bodies differ on purpose (ours is RFC 9457 with request ids); the status is the contract.
+    // Error bodies differ on purpose (ours is RFC 9457 with request ids): the status is the
+    // contract compared.
     if (exact === 'status') return
-    for (const difference of differences(a.json, b.json, exact)) found.push(`${label}: ${difference}`)
+    for (const difference of differences(a.json, b.json, exact))
+      found.push(`${label}: ${difference}`)
   }
 
   await compare('GET /v1/requests', true, 'GET', '/v1/requests', reader)
   for (const request of first.openRequests.slice(0, 3)) {
-    await compare(`GET /v1/requests/${request.id}`, true, 'GET', `/v1/requests/${request.id}`, reader)
+    await compare(
+      `GET /v1/requests/${request.id}`,
+      true,
+      'GET',
+      `/v1/requests/${request.id}`,
+      reader,
+    )
   }
-  await compare('GET /v1/requests/{malformed id}', 'status', 'GET', '/v1/requests/not-a-uuid', reader)
+  await compare(
+    'GET /v1/requests/{malformed id}',
+    'status',
+    'GET',
+    '/v1/requests/not-a-uuid',
+    reader,
+  )
   await compare('POST /v1/auth/login', false, 'POST', '/v1/auth/login', undefined, () => ({
     organization: second.slug,
     email: manager.email,

@@ -54,7 +54,10 @@ export function startProcess(
 export function readyLine<T>(started: Started, timeoutMs: number): Promise<T> {
   const { child, name } = started
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} not ready in ${timeoutMs} ms`)), timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`${name} not ready in ${timeoutMs} ms`)),
+      timeoutMs,
+    )
     const lines = createInterface({ input: child.stdout ?? process.stdin })
     lines.on('line', function onLine(line) {
       if (!line.startsWith('{')) return
@@ -64,7 +67,9 @@ export function readyLine<T>(started: Started, timeoutMs: number): Promise<T> {
     })
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
-      reject(new Error(`${name} exited before it was ready (${code ?? signal}); see ${started.logFile}`))
+      reject(
+        new Error(`${name} exited before it was ready (${code ?? signal}); see ${started.logFile}`),
+      )
     })
   })
 }

@@ -66,6 +66,8 @@ export interface BenchReport {
   scenarios: ScenarioFigures[]
   model: { assumptions: typeof assumptions; rows: ModelRow[] }
   notes: string[]
+  /** Wall time of the whole `npm run bench`, build and seed included. */
+  harnessSeconds: number
 }
 
 export interface MachineWindow {
@@ -117,7 +119,9 @@ function cpuPerRequest(value: StackFigures): string {
   const own = per(value.cpuSeconds.workerd ?? value.cpuSeconds['node cluster'])
   const standIns = value.cpuSeconds['neon+upstash endpoints']
   if (Object.keys(value.cpuSeconds).length === 0) return '—'
-  return standIns === undefined ? own.toFixed(1) : `${own.toFixed(1)} (+${per(standIns).toFixed(1)})`
+  return standIns === undefined
+    ? own.toFixed(1)
+    : `${own.toFixed(1)} (+${per(standIns).toFixed(1)})`
 }
 
 /** Share of answers served from the response cache, from X-Cache; blank when none said. */
@@ -128,7 +132,10 @@ function hits(xCache: Record<string, number>): string {
 }
 
 function row(cells: readonly string[], widths: readonly number[]): string {
-  return cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join('  ').trimEnd()
+  return cells
+    .map((cell, index) => cell.padEnd(widths[index] ?? 0))
+    .join('  ')
+    .trimEnd()
 }
 
 function lines(scenario: string, stack: string, value: StackFigures | undefined): string[] {
@@ -191,9 +198,18 @@ export function table(report: BenchReport): string {
     for (const [step, entry] of Object.entries(scenario.steps ?? {})) add(`  · ${step}`, entry)
   }
   const widths = header.map((title, index) =>
-    Math.max(title.length, ...rows.map((cells) => (cells.length > 2 ? (cells[index] ?? '').length : 0))),
+    Math.max(
+      title.length,
+      ...rows.map((cells) => (cells.length > 2 ? (cells[index] ?? '').length : 0)),
+    ),
   )
-  const out = [row(header, widths), row(widths.map((width) => '-'.repeat(width)), widths)]
+  const out = [
+    row(header, widths),
+    row(
+      widths.map((width) => '-'.repeat(width)),
+      widths,
+    ),
+  ]
   for (const cells of rows) out.push(cells.length > 2 ? row(cells, widths) : cells.join('  '))
   return out.join('\n')
 }
@@ -205,8 +221,9 @@ export function bundleLines(bundle: BundleFigures): string {
   return [
     `bundle: ${kib(bundle.rawBytes)} raw, ${kib(bundle.gzipBytes)} gzip` +
       (bundle.wranglerSummary ? ` (wrangler: ${bundle.wranglerSummary})` : ''),
-    `  vs Workers limits (compressed): ${share(bundle.gzipBytes, bundle.limits.freeCompressedBytes)} ` +
-      `of 3 MB (Free), ${share(bundle.gzipBytes, bundle.limits.paidCompressedBytes)} of 10 MB (Paid); ` +
+    `  vs Workers limits (compressed): ` +
+      `${share(bundle.gzipBytes, bundle.limits.freeCompressedBytes)} of 3 MB (Free), ` +
+      `${share(bundle.gzipBytes, bundle.limits.paidCompressedBytes)} of 10 MB (Paid); ` +
       `startup limit ${bundle.limits.startupMs} ms, local workerd spawn to first answer ` +
       `${bundle.localStartupMs} ms`,
   ].join('\n')

@@ -79,7 +79,8 @@ const settings = {
   workerdProcesses: setting('BENCH_WORKERD_PROCESSES', availableParallelism()),
   baselinePoolSize: setting('BENCH_BASELINE_POOL', 10),
 }
-const postgresUrl = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+const postgresUrl =
+  process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14'
 const onlyScenarios = (process.env.BENCH_SCENARIOS ?? '')
   .split(',')
@@ -90,8 +91,16 @@ const onlyScenarios = (process.env.BENCH_SCENARIOS ?? '')
 // a few users send hundreds per second. Production keeps the defaults in src/env.ts.
 const unlimited = '1000000/1m'
 const rateLimitVars = Object.fromEntries(
-  ['LOGIN', 'SIGNUP', 'REFRESH', 'SIGNIN_LINKS', 'PORTAL_SESSIONS', 'INVITATIONS', 'API', 'UPLOADS']
-    .map((policy) => [`RATE_LIMIT_${policy}`, unlimited]),
+  [
+    'LOGIN',
+    'SIGNUP',
+    'REFRESH',
+    'SIGNIN_LINKS',
+    'PORTAL_SESSIONS',
+    'INVITATIONS',
+    'API',
+    'UPLOADS',
+  ].map((policy) => [`RATE_LIMIT_${policy}`, unlimited]),
 )
 
 async function flushBenchRedis(url: string): Promise<void> {
@@ -166,11 +175,16 @@ async function signInCost(
     const response = await fetch(`${stack.origins[0] ?? ''}/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ organization: organization.slug, email: user.email, password: benchPassword }),
+      body: JSON.stringify({
+        organization: organization.slug,
+        email: user.email,
+        password: benchPassword,
+      }),
       signal: AbortSignal.timeout(10_000),
     })
     await response.arrayBuffer()
-    if (response.status !== 200) throw new Error(`sign-in on ${stack.name} answered ${response.status}`)
+    if (response.status !== 200)
+      throw new Error(`sign-in on ${stack.name} answered ${response.status}`)
   }
   const latencyMs = Math.round(((performance.now() - started) / count) * 10) / 10
   const after = cpuOf(stack)
@@ -265,7 +279,8 @@ async function main(): Promise<void> {
   const jwtSecret = newJwtSecret()
   const jwtIssuer = bundle.vars.JWT_ISSUER ?? 'https://api.currentmesh.local'
   const workerPorts: number[] = []
-  for (let index = 0; index < settings.workerdProcesses; index += 1) workerPorts.push(await freePort())
+  for (let index = 0; index < settings.workerdProcesses; index += 1)
+    workerPorts.push(await freePort())
   const origins = workerPorts.map((port) => `http://127.0.0.1:${port}`)
   const origin = origins[0] ?? ''
   const workerVars: Record<string, string> = {
@@ -285,13 +300,17 @@ async function main(): Promise<void> {
   say(`starting the Worker on ${settings.workerdProcesses} workerd processes`)
   const spawnedAt = performance.now()
   const workerds = await Promise.all(
-    workerPorts.map((port, index) => startWorkerd(bundle, port, workerVars, `workerd-${index + 1}`)),
+    workerPorts.map((port, index) =>
+      startWorkerd(bundle, port, workerVars, `workerd-${index + 1}`),
+    ),
   )
   const localStartupMs = Math.round(performance.now() - spawnedAt)
 
   const tokens = new TokenBook({ secret: jwtSecret, issuer: jwtIssuer })
   const cachedReads = await probeCachedReads(origin, organizations, tokens)
-  say(`the Worker caches: ${cachedReads.join(', ') || 'no reads'}; the baseline will cache the same`)
+  say(
+    `the Worker caches: ${cachedReads.join(', ') || 'no reads'}; the baseline will cache the same`,
+  )
 
   await ensureBaselineInstalled()
   const baselinePort = await freePort()
@@ -335,10 +354,17 @@ async function main(): Promise<void> {
   const session = await sessionSteps(organizations, settings.users, tokens)
 
   say('checking that both stacks answer with the same JSON')
-  const parity = await checkParity(origin, `http://127.0.0.1:${baselinePort}`, organizations, tokens)
+  const parity = await checkParity(
+    origin,
+    `http://127.0.0.1:${baselinePort}`,
+    organizations,
+    tokens,
+  )
   for (const difference of parity.differences) say(`parity: ${difference}`)
   if (parity.differences.length > 0) {
-    notes.push(`Parity: ${parity.differences.length} differences between the stacks' answers (see parity).`)
+    notes.push(
+      `Parity: ${parity.differences.length} differences between the stacks' answers (see parity).`,
+    )
   }
 
   say('measuring the CPU of one sign-in on each stack')
@@ -388,7 +414,8 @@ async function main(): Promise<void> {
       description:
         `${settings.users} virtual users, each signing in, listing requests, opening one, ` +
         `commenting and asking for an upload URL, with ${settings.thinkSeconds} s mean think ` +
-        'time: a fixed offered rate of users / think time requests per second, not open connections.',
+        'time: a fixed offered rate of users / think time requests per second, not open ' +
+        'connections.',
       mode: 'open',
       settings: {
         users: settings.users,
@@ -431,7 +458,9 @@ async function main(): Promise<void> {
     versions: {
       node: process.version,
       workerd: await workerdVersion(),
-      baselineNode: (await run('bench/baseline/node_modules/.bin/node', ['--version'])).stdout.trim(),
+      baselineNode: (
+        await run('bench/baseline/node_modules/.bin/node', ['--version'])
+      ).stdout.trim(),
     },
     settings: { ...settings, postgres: 'PostgreSQL on 127.0.0.1:5432', redis: redisUrl },
     seed: { ...counts },
@@ -439,7 +468,11 @@ async function main(): Promise<void> {
       rawBytes: bundle.rawBytes,
       gzipBytes: bundle.gzipBytes,
       wranglerSummary: bundle.wranglerSummary,
-      limits: { freeCompressedBytes: 3 * 1024 * 1024, paidCompressedBytes: 10 * 1024 * 1024, startupMs: 1000 },
+      limits: {
+        freeCompressedBytes: 3 * 1024 * 1024,
+        paidCompressedBytes: 10 * 1024 * 1024,
+        startupMs: 1000,
+      },
       localStartupMs,
     },
     parity,
@@ -448,8 +481,10 @@ async function main(): Promise<void> {
     scenarios: results,
     model: { assumptions, rows: model(results) },
     notes,
+    harnessSeconds: 0,
   }
 
+  report.harnessSeconds = Math.round((Date.now() - startedAt.getTime()) / 1000)
   const file = saveReport(report)
   process.stdout.write(`\n${table(report)}\n\n${bundleLines(report.bundle)}\n`)
   process.stdout.write(
@@ -457,7 +492,8 @@ async function main(): Promise<void> {
       `${modelTable(report.model.rows)}\n`,
   )
   process.stdout.write(`\nsign-in CPU per request: ${JSON.stringify(report.signIn)}\n`)
-  process.stdout.write(`machine: ${JSON.stringify(report.machine)}\nsaved ${file}\n`)
+  process.stdout.write(`machine: ${JSON.stringify(report.machine)}\n`)
+  process.stdout.write(`whole run ${report.harnessSeconds} s; saved ${file}\n`)
   rmSync(work, { recursive: true, force: true })
 }
 
@@ -476,7 +512,9 @@ process.on('exit', killAllNow)
 main().then(
   () => stopAndExit(0),
   (error: unknown) => {
-    process.stderr.write(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    process.stderr.write(
+      `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : error}\n`,
+    )
     void stopAndExit(1)
   },
 )

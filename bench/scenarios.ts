@@ -182,7 +182,11 @@ export async function sessionSteps(
           method: 'POST',
           path: '/v1/auth/login',
           token: '',
-          body: JSON.stringify({ organization: organization.slug, email: user.email, password: benchPassword }),
+          body: JSON.stringify({
+            organization: organization.slug,
+            email: user.email,
+            password: benchPassword,
+          }),
         }
       },
       read(index, answer: Answer) {
@@ -200,7 +204,8 @@ export async function sessionSteps(
         // Open one the list showed, if it is one that still takes comments and uploads.
         const candidates = (page.data ?? []).map((row) => openById.get(row.id))
         const choice = candidates.filter((request) => request !== undefined)
-        if (choice.length > 0) person(index).request = pick(choice, Math.floor(Math.random() * choice.length))
+        if (choice.length > 0)
+          person(index).request = pick(choice, Math.floor(Math.random() * choice.length))
       },
     },
     {

@@ -250,7 +250,8 @@ export async function loadFixtures(databaseUrl: string): Promise<BenchOrganizati
     for (const row of organizations.rows) {
       byId.set(row.id, { id: row.id, slug: row.slug, users: [], openRequests: [], requestIds: [] })
     }
-    for (const { organization_id, ...user } of users.rows) byId.get(organization_id)?.users.push(user)
+    for (const { organization_id, ...user } of users.rows)
+      byId.get(organization_id)?.users.push(user)
     for (const row of all.rows) byId.get(row.organization_id)?.requestIds.push(row.id)
     for (const { organization_id, ...request } of requests.rows) {
       if (request.itemId !== null) byId.get(organization_id)?.openRequests.push(request)

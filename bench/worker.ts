@@ -81,6 +81,7 @@ export function workerdConfig(bundle: Bundle, port: number, vars: Record<string,
     ([name, value]) => `    (name = ${capnpString(name)}, text = ${capnpString(value)}),`,
   )
   const flags = bundle.compatibilityFlags.map(capnpString).join(', ')
+  const main = capnpString(bundle.mainModule)
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -93,7 +94,7 @@ const config :Workerd.Config = (
 );
 
 const api :Workerd.Worker = (
-  modules = [(name = ${capnpString(bundle.mainModule)}, esModule = embed ${capnpString(bundle.mainModule)})],
+  modules = [(name = ${main}, esModule = embed ${main})],
   compatibilityDate = ${capnpString(bundle.compatibilityDate)},
   compatibilityFlags = [${flags}],
   bindings = [

@@ -7,7 +7,14 @@ import { createHash, randomUUID } from 'node:crypto'
 
 import express from 'express'
 
-import { HttpError, createTokens, newRefreshToken, roleAtLeast, roles, verifyPassword } from './auth.js'
+import {
+  HttpError,
+  createTokens,
+  newRefreshToken,
+  roleAtLeast,
+  roles,
+  verifyPassword,
+} from './auth.js'
 import { createCache, sha256Hex } from './cache.js'
 import { createPool, meters, newMeter, query, serverTiming, transaction } from './db.js'
 import { presignPut } from './presign.js'
@@ -56,7 +63,8 @@ const notFound = (/** @type {string} */ what) => new HttpError(404, 'Not Found',
 const badRequest = (/** @type {string} */ detail) => new HttpError(400, 'Bad Request', detail)
 
 /** @param {unknown} value @param {number} max */
-const text = (value, max) => typeof value === 'string' && value.trim().length > 0 && value.length <= max
+const text = (value, max) =>
+  typeof value === 'string' && value.trim().length > 0 && value.length <= max
 
 /** @param {Config} config */
 export function createApp(config) {
@@ -81,9 +89,13 @@ export function createApp(config) {
 
   /** Per-principal API limit, one Redis round trip. @param {import('./auth.js').Staff} staff */
   async function limitApi(staff) {
-    const decision = await cache.limit(`api:user:${staff.userId}`, config.RATE_LIMIT_QUOTA,
-      config.RATE_LIMIT_WINDOW_SECONDS)
-    if (!decision.allowed) throw new HttpError(429, 'Too Many Requests', 'The api limit is used up.')
+    const decision = await cache.limit(
+      `api:user:${staff.userId}`,
+      config.RATE_LIMIT_QUOTA,
+      config.RATE_LIMIT_WINDOW_SECONDS,
+    )
+    if (!decision.allowed)
+      throw new HttpError(429, 'Too Many Requests', 'The api limit is used up.')
   }
 
   /** @param {import('express').Request} req @param {import('./auth.js').Role} minimum */
@@ -116,9 +128,13 @@ export function createApp(config) {
     if (!text(organization, 63) || !text(email, 254) || !text(password, 256)) {
       throw badRequest('organization, email and password are required.')
     }
-    const limited = await cache.limit(`login:ip:${req.ip}`, config.RATE_LIMIT_QUOTA,
-      config.RATE_LIMIT_WINDOW_SECONDS)
-    if (!limited.allowed) throw new HttpError(429, 'Too Many Requests', 'The login limit is used up.')
+    const limited = await cache.limit(
+      `login:ip:${req.ip}`,
+      config.RATE_LIMIT_QUOTA,
+      config.RATE_LIMIT_WINDOW_SECONDS,
+    )
+    if (!limited.allowed)
+      throw new HttpError(429, 'Too Many Requests', 'The login limit is used up.')
 
     const { rows } = await query(pool, statements.signIn, [organization, email.toLowerCase()])
     const account = rows[0]
@@ -128,32 +144,40 @@ export function createApp(config) {
     }
 
     const refresh = newRefreshToken()
-    await query(pool, statements.storeRefreshToken, [account.organization_id, account.id,
-      refresh.hash, config.REFRESH_TOKEN_TTL_SECONDS])
+    await query(pool, statements.storeRefreshToken, [
+      account.organization_id,
+      account.id,
+      refresh.hash,
+      config.REFRESH_TOKEN_TTL_SECONDS,
+    ])
     const accessToken = await tokens.sign({
       userId: account.id,
       organizationId: account.organization_id,
       role: account.role,
       authVersion: account.auth_version,
     })
-    reply(res, 200, JSON.stringify({
-      accessToken,
-      tokenType: 'Bearer',
-      expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
-      refreshToken: refresh.secret,
-      refreshExpiresIn: config.REFRESH_TOKEN_TTL_SECONDS,
-      user: {
-        id: account.id,
-        email: account.email,
-        name: account.name,
-        role: account.role,
-        organization: {
-          id: account.organization_id,
-          name: account.organization_name,
-          slug: account.organization_slug,
+    reply(
+      res,
+      200,
+      JSON.stringify({
+        accessToken,
+        tokenType: 'Bearer',
+        expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
+        refreshToken: refresh.secret,
+        refreshExpiresIn: config.REFRESH_TOKEN_TTL_SECONDS,
+        user: {
+          id: account.id,
+          email: account.email,
+          name: account.name,
+          role: account.role,
+          organization: {
+            id: account.organization_id,
+            name: account.organization_name,
+            slug: account.organization_slug,
+          },
         },
-      },
-    }))
+      }),
+    )
   })
 
   /**
@@ -175,9 +199,14 @@ export function createApp(config) {
     const search = new URL(req.originalUrl, 'http://baseline').searchParams
     search.sort()
     const audience = `role:${staff.role}`
-    const entryKey = `rc:${org}:${sha256Hex(JSON.stringify([audience, req.path, search.toString()]))}`
+    const hash = sha256Hex(JSON.stringify([audience, req.path, search.toString()]))
+    const entryKey = `rc:${org}:${hash}`
     const proofKey = `pv:u:${staff.userId}`
-    const lookup = await cache.lookup(entryKey, proofKey, scopes.map((scope) => `cv:${org}:${scope}`))
+    const lookup = await cache.lookup(
+      entryKey,
+      proofKey,
+      scopes.map((scope) => `cv:${org}:${scope}`),
+    )
     const proven = lookup.proof === String(staff.authVersion)
     if (lookup.hit !== undefined && proven) {
       reply(res, 200, lookup.hit.body, { ...lookup.hit.headers, 'x-cache': 'HIT' })
@@ -187,7 +216,11 @@ export function createApp(config) {
     const fresh = await produce()
     const proof = proven
       ? undefined
-      : { key: proofKey, value: String(staff.authVersion), ttlSeconds: config.CACHE_PRINCIPAL_TTL_SECONDS }
+      : {
+          key: proofKey,
+          value: String(staff.authVersion),
+          ttlSeconds: config.CACHE_PRINCIPAL_TTL_SECONDS,
+        }
     await cache.fill(entryKey, lookup.versions, fresh, config.CACHE_TTL_SECONDS, proof)
     reply(res, 200, fresh.body, { ...fresh.headers, 'x-cache': 'MISS' })
   }
@@ -198,14 +231,20 @@ export function createApp(config) {
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest('limit is 1 to 100.')
 
     await cachedRead(req, res, staff, 'list', ['requests', 'directory'], async () => {
-      const { rows } = await query(pool, statements.listRequests, [...actorParams(staff, 'member'), limit + 1])
+      const { rows } = await query(pool, statements.listRequests, [
+        ...actorParams(staff, 'member'),
+        limit + 1,
+      ])
       if (!rows[0]?.allowed) throw new HttpError(401, 'Unauthorized', 'Your account changed.')
       const present = rows.filter((row) => row.body !== null)
       const page = present.slice(0, limit)
       const last = page.at(-1)
-      const nextCursor = present.length > limit && last
-        ? Buffer.from(JSON.stringify(['-createdAt', last.sort_key, last.row_id])).toString('base64url')
-        : null
+      const nextCursor =
+        present.length > limit && last
+          ? Buffer.from(JSON.stringify(['-createdAt', last.sort_key, last.row_id])).toString(
+              'base64url',
+            )
+          : null
       const body = JSON.stringify({ data: page.map((row) => row.body), nextCursor })
       const tag = createHash('sha256').update(body).digest().subarray(0, 18).toString('base64url')
       return { body, headers: { etag: `"${tag}"` } }
@@ -217,13 +256,23 @@ export function createApp(config) {
     const id = req.params.id
     if (!uuid.test(id)) throw notFound('request')
 
-    await cachedRead(req, res, staff, 'detail', [`request:${id.toLowerCase()}`, 'directory'], async () => {
-      const { rows } = await query(pool, statements.readRequest, [...actorParams(staff, 'member'), id])
-      const row = rows[0]
-      if (!row?.allowed) throw new HttpError(401, 'Unauthorized', 'Your account changed.')
-      if (row.body === null) throw notFound('request')
-      return { body: JSON.stringify(row.body), headers: { etag: `"${row.etag}"` } }
-    })
+    await cachedRead(
+      req,
+      res,
+      staff,
+      'detail',
+      [`request:${id.toLowerCase()}`, 'directory'],
+      async () => {
+        const { rows } = await query(pool, statements.readRequest, [
+          ...actorParams(staff, 'member'),
+          id,
+        ])
+        const row = rows[0]
+        if (!row?.allowed) throw new HttpError(401, 'Unauthorized', 'Your account changed.')
+        if (row.body === null) throw notFound('request')
+        return { body: JSON.stringify(row.body), headers: { etag: `"${row.etag}"` } }
+      },
+    )
   })
 
   app.post('/v1/requests/:id/items', async (req, res) => {
@@ -248,11 +297,23 @@ export function createApp(config) {
       if (status === 'completed' || status === 'cancelled') {
         throw new HttpError(409, 'Conflict', `The request is ${status}; its items cannot change.`)
       }
-      const created = await query(client, statements.insertItem, [org, requestId, input.reference,
-        input.section ?? null, input.title, input.description ?? null])
+      const created = await query(client, statements.insertItem, [
+        org,
+        requestId,
+        input.reference,
+        input.section ?? null,
+        input.title,
+        input.description ?? null,
+      ])
       const item = created.rows[0]
-      await query(client, statements.insertEvent, [org, requestId, item.id, staff.userId,
-        'item.created', JSON.stringify({ reference: item.reference, title: item.title })])
+      await query(client, statements.insertEvent, [
+        org,
+        requestId,
+        item.id,
+        staff.userId,
+        'item.created',
+        JSON.stringify({ reference: item.reference, title: item.title }),
+      ])
       const view = await query(client, statements.readItem, [item.id])
       return JSON.stringify(view.rows[0]?.body)
     })
@@ -278,11 +339,23 @@ export function createApp(config) {
       }
       const request = await query(client, statements.lockRequest, [requestId, org])
       if (request.rows[0] === undefined) throw notFound('request')
-      const created = await query(client, statements.insertComment, [org, requestId, itemId,
-        staff.userId, input.body, input.internal === true])
+      const created = await query(client, statements.insertComment, [
+        org,
+        requestId,
+        itemId,
+        staff.userId,
+        input.body,
+        input.internal === true,
+      ])
       const id = created.rows[0]?.id
-      await query(client, statements.insertEvent, [org, requestId, itemId, staff.userId,
-        'comment.created', JSON.stringify({ commentId: id })])
+      await query(client, statements.insertEvent, [
+        org,
+        requestId,
+        itemId,
+        staff.userId,
+        'comment.created',
+        JSON.stringify({ commentId: id }),
+      ])
       const view = await query(client, statements.readComment, [id])
       return JSON.stringify(view.rows[0]?.body)
     })
@@ -295,42 +368,69 @@ export function createApp(config) {
     const { id: requestId, itemId } = req.params
     if (!uuid.test(requestId) || !uuid.test(itemId)) throw notFound('item')
     const input = req.body ?? {}
-    if (!text(input.filename, 255) || !text(input.contentType, 127) ||
-      !Number.isInteger(input.sizeBytes) || input.sizeBytes < 1) {
+    if (
+      !text(input.filename, 255) ||
+      !text(input.contentType, 127) ||
+      !Number.isInteger(input.sizeBytes) ||
+      input.sizeBytes < 1
+    ) {
       throw badRequest('filename, contentType and sizeBytes are required.')
     }
     const org = staff.organizationId
-    const perOrganization = await cache.limit(`uploads:org:${org}`, config.RATE_LIMIT_QUOTA,
-      config.RATE_LIMIT_WINDOW_SECONDS)
+    const perOrganization = await cache.limit(
+      `uploads:org:${org}`,
+      config.RATE_LIMIT_QUOTA,
+      config.RATE_LIMIT_WINDOW_SECONDS,
+    )
     if (!perOrganization.allowed) throw new HttpError(429, 'Too Many Requests', 'Upload limit.')
 
     const target = await query(pool, statements.uploadTarget, [itemId, requestId, org])
     const found = target.rows[0]
     if (!found) throw notFound('item')
-    if (found.item_status === 'accepted' || !['draft', 'sent', 'in_progress'].includes(found.request_status)) {
+    if (
+      found.item_status === 'accepted' ||
+      !['draft', 'sent', 'in_progress'].includes(found.request_status)
+    ) {
       throw new HttpError(409, 'Conflict', 'This item does not take uploads now.')
     }
 
     const documentId = randomUUID()
     const key = `${org}/${requestId}/${itemId}/${documentId}`
     const now = new Date()
-    const expiresAt = new Date(Math.floor(now.getTime() / 1000) * 1000 + config.UPLOAD_URL_TTL_SECONDS * 1000)
+    const expiresAt = new Date(
+      Math.floor(now.getTime() / 1000) * 1000 + config.UPLOAD_URL_TTL_SECONDS * 1000,
+    )
     const filename = String(input.filename).replace(/[<>:"|?*\\/]/g, '_')
-    await query(pool, statements.insertUploadIntent, [documentId, org, requestId, itemId, key,
-      filename, input.contentType, input.sizeBytes, input.checksumSha256 ?? null, staff.userId,
-      expiresAt.toISOString()])
+    await query(pool, statements.insertUploadIntent, [
+      documentId,
+      org,
+      requestId,
+      itemId,
+      key,
+      filename,
+      input.contentType,
+      input.sizeBytes,
+      input.checksumSha256 ?? null,
+      staff.userId,
+      expiresAt.toISOString(),
+    ])
     const headers = {
       'content-type': input.contentType,
       'content-length': String(input.sizeBytes),
-      'content-disposition': `attachment; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+      'content-disposition':
+        `attachment; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
       'if-none-match': '*',
     }
     const url = presignPut(config.S3, key, headers, config.UPLOAD_URL_TTL_SECONDS, now)
-    reply(res, 201, JSON.stringify({
-      documentId,
-      upload: { method: 'PUT', url, headers, expiresAt: expiresAt.toISOString() },
-      completePath: `/v1/requests/${requestId}/items/${itemId}/uploads/${documentId}/complete`,
-    }))
+    reply(
+      res,
+      201,
+      JSON.stringify({
+        documentId,
+        upload: { method: 'PUT', url, headers, expiresAt: expiresAt.toISOString() },
+        completePath: `/v1/requests/${requestId}/items/${itemId}/uploads/${documentId}/complete`,
+      }),
+    )
   })
 
   app.use((_req, _res) => {
@@ -344,17 +444,26 @@ export function createApp(config) {
    */
   function onError(error, _req, res, _next) {
     // Express's own errors (a body that is not JSON) carry a status; anything else is a 500.
-    const raw = typeof error === 'object' && error !== null ? Reflect.get(error, 'status') : undefined
+    const raw =
+      typeof error === 'object' && error !== null ? Reflect.get(error, 'status') : undefined
     const known = error instanceof HttpError
     const status = known ? error.status : typeof raw === 'number' ? raw : 500
     if (status >= 500) {
-      process.stderr.write(`baseline error: ${error instanceof Error ? error.stack : String(error)}\n`)
+      process.stderr.write(
+        `baseline error: ${error instanceof Error ? error.stack : String(error)}\n`,
+      )
     }
     const title = known ? error.title : status === 400 ? 'Bad Request' : 'Internal Server Error'
-    const detail = known ? error.message : status === 400 ? 'The body is not valid JSON.' : 'Unexpected error.'
+    const detail = known
+      ? error.message
+      : status === 400
+        ? 'The body is not valid JSON.'
+        : 'Unexpected error.'
     const meter = meters.getStore()
     if (meter) res.setHeader('server-timing', serverTiming(meter))
-    res.status(status).type('application/problem+json')
+    res
+      .status(status)
+      .type('application/problem+json')
       .send(JSON.stringify({ type: 'about:blank', title, status, detail }))
   }
   app.use(onError)

@@ -46,8 +46,13 @@ export function createTokens(config) {
       }
       const role = roles.find((candidate) => candidate === payload.role)
       const org = payload.org
-      if (!uuid.test(payload.sub ?? '') || typeof org !== 'string' || !uuid.test(org) || !role ||
-        typeof payload.ver !== 'number') {
+      if (
+        !uuid.test(payload.sub ?? '') ||
+        typeof org !== 'string' ||
+        !uuid.test(org) ||
+        !role ||
+        typeof payload.ver !== 'number'
+      ) {
         throw new HttpError(401, 'Unauthorized', 'The access token is not valid.')
       }
       return { userId: String(payload.sub), organizationId: org, role, authVersion: payload.ver }
@@ -81,12 +86,23 @@ const decoy = { iterations: 100_000, salt: Buffer.alloc(16), hash: Buffer.alloc(
  */
 export async function verifyPassword(password, stored) {
   const [scheme, rounds, salt, hash] = (stored ?? '').split('$')
-  const parsed = scheme === 'pbkdf2-sha256' && rounds && salt && hash
-    ? { iterations: Number(rounds), salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') }
-    : undefined
+  const parsed =
+    scheme === 'pbkdf2-sha256' && rounds && salt && hash
+      ? {
+          iterations: Number(rounds),
+          salt: Buffer.from(salt, 'base64'),
+          hash: Buffer.from(hash, 'base64'),
+        }
+      : undefined
   const target = parsed ?? decoy
   const secret = Buffer.from(password.normalize('NFKC'))
-  const candidate = await derive(secret, target.salt, target.iterations, target.hash.length, 'sha256')
+  const candidate = await derive(
+    secret,
+    target.salt,
+    target.iterations,
+    target.hash.length,
+    'sha256',
+  )
   return parsed !== undefined && timingSafeEqual(candidate, target.hash)
 }
 

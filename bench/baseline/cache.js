@@ -52,7 +52,8 @@ export function createCache(url, prefix) {
 
     /**
      * @param {string} entryKey @param {string[]} versions @param {Cached} response
-     * @param {number} ttlSeconds @param {{ key: string, value: string, ttlSeconds: number }} [proof]
+     * @param {number} ttlSeconds
+     * @param {{ key: string, value: string, ttlSeconds: number }} [proof]
      */
     async fill(entryKey, versions, response, ttlSeconds, proof) {
       const entry = JSON.stringify({ versions, response })

@@ -10,7 +10,10 @@ const sha256 = (value) => createHash('sha256').update(value).digest('hex')
 const hmac = (key, value) => createHmac('sha256', key).update(value).digest()
 /** @param {string} value */
 const encode = (value) =>
-  encodeURIComponent(value).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)
+  encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+  )
 
 /**
  * @param {{ endpoint: string, bucket: string, accessKeyId: string, secretAccessKey: string }} s3
@@ -24,7 +27,9 @@ export function presignPut(s3, key, headers, ttlSeconds, now) {
   const date = datetime.slice(0, 8)
   const scope = `${date}/auto/s3/aws4_request`
   const signed = { ...headers, host: url.host }
-  const names = Object.keys(signed).map((name) => name.toLowerCase()).sort()
+  const names = Object.keys(signed)
+    .map((name) => name.toLowerCase())
+    .sort()
 
   url.searchParams.set('X-Amz-Expires', String(ttlSeconds))
   url.searchParams.set('X-Amz-Date', datetime)
@@ -37,7 +42,9 @@ export function presignPut(s3, key, headers, ttlSeconds, now) {
     .sort(([a = ''], [b = '']) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => `${name}=${value}`)
     .join('&')
-  const lower = Object.fromEntries(Object.entries(signed).map(([n, v]) => [n.toLowerCase(), v.trim()]))
+  const lower = Object.fromEntries(
+    Object.entries(signed).map(([n, v]) => [n.toLowerCase(), v.trim()]),
+  )
   const canonical = [
     'PUT',
     url.pathname,

@@ -17,7 +17,9 @@ if (cluster.isPrimary) {
     listening += 1
     if (listening !== count) return
     const pids = Object.values(cluster.workers ?? {}).map((worker) => worker?.process.pid)
-    process.stdout.write(`${JSON.stringify({ ready: true, workers: count, pids, node: process.version })}\n`)
+    process.stdout.write(
+      `${JSON.stringify({ ready: true, workers: count, pids, node: process.version })}\n`,
+    )
   })
 
   cluster.on('exit', (worker, code, signal) => {

@@ -38,7 +38,8 @@ export const requestView = `jsonb_build_object(
   'updatedAt', ${iso('r.updated_at')},
   'deletedAt', ${iso('r.deleted_at')})`
 
-const itemDue = `coalesce(i.due_date, (select ir.due_date from requests ir where ir.id = i.request_id))`
+const itemDue = `coalesce(i.due_date,
+  (select ir.due_date from requests ir where ir.id = i.request_id))`
 
 export const itemView = `jsonb_build_object(
   'id', i.id,
