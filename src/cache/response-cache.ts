@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal'
 import type { Config } from '../env'
 import type { Logger } from '../platform/logger'
 import { describeError } from '../platform/logger'
-import type { KeyValueStore, StoreEntry } from './store'
+import type { Defer, KeyValueStore, StoreEntry } from './store'
 
 /**
  * What a cached response depends on, inside one organization: `requests` (anything about any
@@ -49,6 +49,8 @@ const versionTtlExtraSeconds = 24 * 60 * 60
 const noVersion = '0'
 // Bounds the isolate's memory of recent writers.
 const maxRecentWriters = 10_000
+// KV refuses a second write to one key within a second; a refused bump is tried once more.
+const kvRewriteDelayMs = 1100
 
 /**
  * Writers seen by this isolate, until their bypass ends. KV makes a write visible in its own
@@ -104,6 +106,7 @@ export class ResponseCache {
     private readonly store: KeyValueStore,
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly defer: Defer,
   ) {}
 
   get backend() {
@@ -123,7 +126,7 @@ export class ResponseCache {
     const eventual = this.store.guarantees.consistency === 'eventual'
     return {
       entryKey: `rc:${org}:${hash}`,
-      lockKey: `rl-fill:${org}:${hash}`,
+      lockKey: `fill-lock:${org}:${hash}`,
       versionKeys: input.dependsOn.map((scope) => `cv:${org}:${scope}`),
       principalKey:
         principal.kind === 'portal' ? `pv:s:${principal.sessionId}` : `pv:u:${principal.userId}`,
@@ -251,6 +254,14 @@ export class ResponseCache {
         scopes: scopes.length,
         staleUpToSeconds: this.config.CACHE_TTL_SECONDS,
       })
+      // Most likely two bumps of one scope in the same second: the later one is retried
+      // after the window, so the last write of a burst is never the one that is lost.
+      if (this.store.guarantees.consistency === 'eventual') {
+        const retry = new Promise((resolve) => setTimeout(resolve, kvRewriteDelayMs)).then(
+          () => this.store.setMany(writes),
+        )
+        this.defer(retry)
+      }
     }
   }
 

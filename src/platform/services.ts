@@ -31,7 +31,7 @@ export function createServices(
     config,
     db,
     store,
-    cache: new ResponseCache(store, config, log),
+    cache: new ResponseCache(store, config, log, defer),
     storage: createStorage(config),
     mailer: createMailer(config, db),
     log,

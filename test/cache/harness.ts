@@ -190,6 +190,8 @@ export const testAddress = () => `10.${octet()}.${octet()}.${octet()}`
 export function cacheFor(overrides: Overrides = {}) {
   const settings = loadConfig(bindings(overrides))
   const log = createLogger({ test: 'cache' })
-  const store = createKeyValueStore(settings, new RoundTripMeter(), log, (work) => void work)
-  return { store, cache: new ResponseCache(store, settings, log), config: settings }
+  const defer = (work: Promise<unknown>) => void work.catch(() => undefined)
+  const store = createKeyValueStore(settings, new RoundTripMeter(), log, defer)
+  const cache = new ResponseCache(store, settings, log, defer)
+  return { store, cache, config: settings }
 }
