@@ -14,6 +14,10 @@ const keptHeaders = ['content-type', 'etag', 'cache-control', 'vary', 'last-modi
 // A 304 repeats the validators and caching headers only (RFC 9110 §15.4.5).
 const notModifiedHeaders = ['etag', 'cache-control', 'vary', 'last-modified']
 
+// Larger answers are served but not stored: a REST request to Upstash is capped near 1 MB,
+// and a list page of at most 100 rows stays far below this.
+const maxStoredBytes = 512 * 1024
+
 // How often a request waiting on another request's refill looks again.
 const localPollMs = 5
 const storePollMs = [20, 40, 80, 100]
@@ -83,6 +87,7 @@ async function settle(c: AppContext): Promise<CachedResponse | undefined> {
   if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) {
     c.res = new Response(null, { status: 304, headers: pick(headers, notModifiedHeaders) })
   }
+  if (body.length > maxStoredBytes) return undefined
   return { status: 200, headers, body }
 }
 

@@ -128,6 +128,20 @@ for (const backend of backends) {
         expect(hit.headers.get('ratelimit')).toMatch(/^"api";r=\d+;t=\d+$/)
       })
 
+      it('serves but never stores an answer too large for the store', async () => {
+        const org = await seedOrganization()
+        const { token } = await staffToken(org)
+        const query = Array.from({ length: 300 }, (_, index) => `p${index}=${'y'.repeat(2000)}`)
+        const path = `/t/orgs/${org}?${query.join('&')}`
+
+        for (let index = 0; index < 2; index += 1) {
+          const response = await get(path, token)
+          await expectStatus(response, 200)
+          expect(response.headers.get('x-cache')).toBe('MISS')
+          expect(response.headers.get('etag')).toBeTruthy()
+        }
+      })
+
       it('keys a huge query safely (hashed), and still answers', async () => {
         const org = await seedOrganization()
         const { token } = await staffToken(org)
