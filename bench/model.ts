@@ -23,6 +23,8 @@ export interface ModelRow {
   dbRoundTrips: number
   cacheRoundTrips: number
   cpuMsPerRequest: number
+  /** PostgreSQL's CPU per request for the bench database, measured here. */
+  databaseCpuMsPerRequest: number
   nearUserMs: number
   farUserEdgeMs: number
   farUserPlacedMs: number
@@ -30,12 +32,16 @@ export interface ModelRow {
 
 const round = (value: number) => Math.round(value * 10) / 10
 
-/** CPU per request of the stack's own processes, leaving out the local stand-in services. */
-function cpuPerRequest(stack: 'ours' | 'baseline', value: StackFigures): number {
-  const own =
-    stack === 'ours' ? (value.cpuSeconds.workerd ?? 0) : (value.cpuSeconds['node cluster'] ?? 0)
-  return value.requests === 0 ? 0 : (own * 1000) / value.requests
+/** CPU milliseconds per answer of one process group (see StackRuntime.processes). */
+function perRequest(value: StackFigures, label: string): number {
+  return value.requests === 0 ? 0 : ((value.cpuSeconds[label] ?? 0) * 1000) / value.requests
 }
+
+/** CPU per request of the stack's own processes, leaving out the local stand-in services. */
+const cpuPerRequest = (stack: 'ours' | 'baseline', value: StackFigures) =>
+  perRequest(value, stack === 'ours' ? 'workerd' : 'node cluster')
+
+const database = 'postgres (bench database)'
 
 /**
  * Three placements. Near: the user is close to the data's region. Far, at the edge: the
@@ -62,6 +68,7 @@ export function model(scenarios: readonly ScenarioFigures[]): ModelRow[] {
           dbRoundTrips: db,
           cacheRoundTrips: cache,
           cpuMsPerRequest: round(cpu),
+          databaseCpuMsPerRequest: round(perRequest(value, database)),
           nearUserMs: round(a.userToEdge + inRegion + cpu),
           farUserEdgeMs: round(a.userToEdge + crossing + cpu),
           farUserPlacedMs: round(a.userToEdge + a.farFromRegion + inRegion + cpu),
@@ -75,6 +82,7 @@ export function model(scenarios: readonly ScenarioFigures[]): ModelRow[] {
           dbRoundTrips: db,
           cacheRoundTrips: cache,
           cpuMsPerRequest: round(cpu),
+          databaseCpuMsPerRequest: round(perRequest(value, database)),
           nearUserMs: round(near),
           farUserEdgeMs: round(near + a.farFromRegion),
           farUserPlacedMs: round(near + a.farFromRegion),
@@ -92,6 +100,7 @@ export function modelTable(rows: readonly ModelRow[]): string {
     'db RT',
     'cache RT',
     'CPU ms',
+    'PG CPU ms',
     'near',
     'far, edge',
     'far, placed',
@@ -102,6 +111,7 @@ export function modelTable(rows: readonly ModelRow[]): string {
     String(row.dbRoundTrips),
     String(row.cacheRoundTrips),
     String(row.cpuMsPerRequest),
+    String(row.databaseCpuMsPerRequest),
     `${row.nearUserMs} ms`,
     `${row.farUserEdgeMs} ms`,
     `${row.farUserPlacedMs} ms`,
@@ -119,4 +129,30 @@ export function modelTable(rows: readonly ModelRow[]): string {
     format(widths.map((width) => '-'.repeat(width))),
     ...cells.map(format),
   ].join('\n')
+}
+
+export interface CoresNeeded {
+  offeredRequestsPerSecond: number
+  /** Cores each process group would need to keep up, from its CPU per answer here. */
+  cores: Record<'ours' | 'baseline', Record<string, number>>
+}
+
+/**
+ * For an open-model scenario: how many cores each part of each stack needs at the offered
+ * rate, from the CPU per answer it used here. Derived, not measured: it says whether a
+ * quiet machine of this size could keep up when the shared one could not.
+ */
+export function coresNeeded(scenario: ScenarioFigures): CoresNeeded | undefined {
+  const offered = Number(scenario.settings.offeredRequestsPerSecond)
+  if (scenario.mode !== 'open' || !Number.isFinite(offered)) return undefined
+  const cores: CoresNeeded['cores'] = { ours: {}, baseline: {} }
+  for (const stack of ['ours', 'baseline'] as const) {
+    const value = scenario.stacks[stack]
+    if (value === undefined) continue
+    for (const label of Object.keys(value.cpuSeconds)) {
+      if (label === 'load generator') continue
+      cores[stack][label] = Math.round(((perRequest(value, label) * offered) / 1000) * 100) / 100
+    }
+  }
+  return { offeredRequestsPerSecond: offered, cores }
 }

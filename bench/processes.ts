@@ -2,7 +2,7 @@
 // on error and on Ctrl-C. Nothing is ever stopped by name; other people's workerd and node
 // processes on this machine are none of the bench's business.
 import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process'
-import { createWriteStream, readFileSync } from 'node:fs'
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -166,6 +166,22 @@ export function childPids(pid: number): number[] {
   } catch {
     return []
   }
+}
+
+/** PostgreSQL backends serving one database: their process title names it. */
+export function postgresBackends(database: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      const serves = title.startsWith('postgres: ') && title.includes(` ${database} `)
+      if (serves) pids.push(Number(entry))
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return pids
 }
 
 /** Busy and total jiffies of the whole machine, for the share other work took meanwhile. */

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 
 import type { LatencySummary, Recorder, RoundTrips } from './load.ts'
 import { latencySummary, roundTrips } from './load.ts'
-import type { assumptions, ModelRow } from './model.ts'
+import type { assumptions, CoresNeeded, ModelRow } from './model.ts'
 
 export type StackName = 'ours' | 'baseline'
 
@@ -64,7 +64,7 @@ export interface BenchReport {
   /** Reads the Worker answered through its response cache; the baseline caches the same. */
   cachedReads: string[]
   scenarios: ScenarioFigures[]
-  model: { assumptions: typeof assumptions; rows: ModelRow[] }
+  model: { assumptions: typeof assumptions; rows: ModelRow[]; coresNeeded: CoresNeeded[] }
   notes: string[]
   /** Wall time of the whole `npm run bench`, build and seed included. */
   harnessSeconds: number

@@ -19,6 +19,7 @@ import {
   freePort,
   killAllNow,
   machineTicks,
+  postgresBackends,
   readyLine,
   say,
   setLogDirectory,
@@ -41,6 +42,7 @@ import {
 import { closedScenarios, sessionSteps, TokenBook } from './scenarios.ts'
 import {
   type BenchOrganization,
+  benchDatabase,
   benchDatabaseUrl,
   benchPassword,
   loadFixtures,
@@ -49,7 +51,7 @@ import {
 } from './seed.ts'
 import { newJwtSecret } from './tokens.ts'
 import { buildBundle, startWorkerd, workerdVersion } from './worker.ts'
-import { assumptions, model, modelTable } from './model.ts'
+import { assumptions, coresNeeded, model, modelTable } from './model.ts'
 import { checkParity, probeCachedReads } from './parity.ts'
 
 const run = promisify(execFile)
@@ -132,6 +134,11 @@ function cpuOf(stack: StackRuntime): Record<string, number> {
   for (const [label, pids] of Object.entries(stack.processes())) {
     out[label] = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
   }
+  // Only one stack is measured at a time, so the bench database's work is that stack's.
+  out['postgres (bench database)'] = postgresBackends(benchDatabase).reduce(
+    (sum, pid) => sum + cpuSeconds(pid),
+    0,
+  )
   return out
 }
 
@@ -479,7 +486,11 @@ async function main(): Promise<void> {
     signIn,
     cachedReads,
     scenarios: results,
-    model: { assumptions, rows: model(results) },
+    model: {
+      assumptions,
+      rows: model(results),
+      coresNeeded: results.flatMap((scenario) => coresNeeded(scenario) ?? []),
+    },
     notes,
     harnessSeconds: 0,
   }
@@ -491,6 +502,12 @@ async function main(): Promise<void> {
     `\nproduction model (assumptions in bench/model.ts; CPU measured here):\n` +
       `${modelTable(report.model.rows)}\n`,
   )
+  for (const need of report.model.coresNeeded) {
+    process.stdout.write(
+      `cores needed at the offered ${need.offeredRequestsPerSecond} req/s (from CPU per answer ` +
+        `here): ${JSON.stringify(need.cores)}\n`,
+    )
+  }
   process.stdout.write(`\nsign-in CPU per request: ${JSON.stringify(report.signIn)}\n`)
   process.stdout.write(`machine: ${JSON.stringify(report.machine)}\n`)
   process.stdout.write(`whole run ${report.harnessSeconds} s; saved ${file}\n`)

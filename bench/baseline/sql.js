@@ -74,10 +74,15 @@ const holds = `exists (select 1 from users actor
   where actor.id = $1::uuid and actor.organization_id = $2::uuid and actor.removed_at is null
     and actor.auth_version = $3::int and actor.role::text = any($4::text[]))`
 
+/** The stored user, read with the gate so a refusal can say why (as the Worker's reads do). */
+const standing = `(select jsonb_build_object('role', su.role, 'authVersion', su.auth_version,
+    'removedAt', su.removed_at)
+  from users su where su.id = $1::uuid and su.organization_id = $2::uuid)`
+
 /** One page of live requests, newest first; $5 is the page size plus one. */
 export const listRequests = `
-  select g.allowed, x.body, x.sort_key, x.row_id
-  from (select ${holds} as allowed) g
+  select g.allowed, g.standing, x.body, x.sort_key, x.row_id
+  from (select ${holds} as allowed, ${standing} as standing) g
   left join lateral (
     select ${requestView} as body, r.created_at as sort_value,
       (extract(epoch from r.created_at) * 1000000)::bigint::text as sort_key, r.id as row_id
@@ -90,8 +95,8 @@ export const listRequests = `
 
 /** One live request by id ($5). */
 export const readRequest = `
-  select g.allowed, x.body, x.etag
-  from (select ${holds} as allowed) g
+  select g.allowed, g.standing, x.body, x.etag
+  from (select ${holds} as allowed, ${standing} as standing) g
   left join lateral (
     select v.body, md5(v.body::text) as etag
     from requests r cross join lateral (select ${requestView} as body) v
