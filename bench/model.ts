@@ -15,6 +15,11 @@ export const assumptions = {
   /** A pooled pg query from a server in the same datacenter as PostgreSQL. */
   postgresInDatacenter: 0.5,
   redisInDatacenter: 0.3,
+  /**
+   * One Workers KV call from the location the Worker runs in (CACHE_BACKEND=kv): hot reads
+   * are served there; writes are accepted there and spread within about a minute.
+   */
+  kvAtEdge: 5,
 } as const
 
 export interface ModelRow {
@@ -28,6 +33,8 @@ export interface ModelRow {
   nearUserMs: number
   farUserEdgeMs: number
   farUserPlacedMs: number
+  /** Far user, Worker at the edge, cache and limiter on Workers KV instead of Upstash. */
+  farUserKvMs: number
 }
 
 const round = (value: number) => Math.round(value * 10) / 10
@@ -44,10 +51,11 @@ const cpuPerRequest = (stack: 'ours' | 'baseline', value: StackFigures) =>
 const database = 'postgres (bench database)'
 
 /**
- * Three placements. Near: the user is close to the data's region. Far, at the edge: the
+ * Four placements. Near: the user is close to the data's region. Far, at the edge: the
  * Worker runs next to a far user, every round trip crosses the distance. Far, placed: the
- * Worker runs next to the data (Smart Placement), the user's request crosses it once. The
- * baseline runs in the data's region in every case, so a far user always pays the distance.
+ * Worker runs next to the data (Smart Placement), the user's request crosses it once. Far,
+ * KV: at the edge, with the cache and limiter on Workers KV, so only database round trips
+ * cross. The baseline runs in the data's region, so a far user always pays the distance.
  */
 export function model(scenarios: readonly ScenarioFigures[]): ModelRow[] {
   const a = assumptions
@@ -61,7 +69,8 @@ export function model(scenarios: readonly ScenarioFigures[]): ModelRow[] {
       const cpu = cpuPerRequest(stack, value)
       if (stack === 'ours') {
         const inRegion = db * a.neonInRegion + cache * a.upstashInRegion
-        const crossing = (db + cache) * (a.farFromRegion + a.neonInRegion)
+        const databaseCrossing = db * (a.farFromRegion + a.neonInRegion)
+        const crossing = databaseCrossing + cache * (a.farFromRegion + a.upstashInRegion)
         rows.push({
           scenario: scenario.name,
           stack,
@@ -72,6 +81,7 @@ export function model(scenarios: readonly ScenarioFigures[]): ModelRow[] {
           nearUserMs: round(a.userToEdge + inRegion + cpu),
           farUserEdgeMs: round(a.userToEdge + crossing + cpu),
           farUserPlacedMs: round(a.userToEdge + a.farFromRegion + inRegion + cpu),
+          farUserKvMs: round(a.userToEdge + databaseCrossing + cache * a.kvAtEdge + cpu),
         })
       } else {
         const inDatacenter = db * a.postgresInDatacenter + cache * a.redisInDatacenter
@@ -86,6 +96,7 @@ export function model(scenarios: readonly ScenarioFigures[]): ModelRow[] {
           nearUserMs: round(near),
           farUserEdgeMs: round(near + a.farFromRegion),
           farUserPlacedMs: round(near + a.farFromRegion),
+          farUserKvMs: round(near + a.farFromRegion),
         })
       }
     }
@@ -104,6 +115,7 @@ export function modelTable(rows: readonly ModelRow[]): string {
     'near',
     'far, edge',
     'far, placed',
+    'far, KV',
   ]
   const cells = rows.map((row) => [
     row.scenario,
@@ -115,6 +127,7 @@ export function modelTable(rows: readonly ModelRow[]): string {
     `${row.nearUserMs} ms`,
     `${row.farUserEdgeMs} ms`,
     `${row.farUserPlacedMs} ms`,
+    `${row.farUserKvMs} ms`,
   ])
   const widths = header.map((title, index) =>
     Math.max(title.length, ...cells.map((line) => (line[index] ?? '').length)),
