@@ -5,12 +5,7 @@ import { portalOf, requirePortal } from '../auth/middleware'
 import { cacheOrganizationView, cacheRequestView } from '../cache/middleware'
 import { IfNoneMatchHeader, viewTag } from '../platform/etag'
 import { createRouter } from '../platform/hono'
-import {
-  executeWrite,
-  IdempotencyHeader,
-  idempotencyKeyOf,
-  replayedHeaders,
-} from '../platform/idempotency'
+import { IdempotencyHeader } from '../platform/idempotency'
 import {
   jsonBody,
   jsonResponse,
@@ -20,19 +15,11 @@ import {
   uuidParam,
 } from '../platform/openapi'
 import { pageOf } from '../platform/pagination'
-import {
-  byCreated,
-  type CommentOutcome,
-  commentBodyOf,
-  commentOutcome,
-  commentStatement,
-  explainComment,
-  type NewComment,
-} from '../requests/comment-routes'
+import { byCreated, postComment } from '../requests/comment-routes'
 import { portalCaller } from '../requests/guards'
 import {
   cursorFor,
-  eventExists,
+  itemsInListOrder,
   type ListOrder,
   portalCommentView,
   portalItemView,
@@ -72,15 +59,6 @@ const newest: ListOrder = {
   nullable: false,
   direction: 'desc',
   id: sql`r.id`,
-}
-
-const byPosition: ListOrder = {
-  name: 'position',
-  column: sql`i.position`,
-  kind: 'integer',
-  nullable: false,
-  direction: 'asc',
-  id: sql`i.id`,
 }
 
 const list = createRoute({
@@ -224,8 +202,8 @@ export const portalRequestRoutes = createRouter()
           view: portalItemView,
           from: sql`from request_items i`,
           where,
-          order: byPosition,
-          cursor: cursorFor(byPosition, query.cursor),
+          order: itemsInListOrder,
+          cursor: cursorFor(itemsInListOrder, query.cursor),
           limit: query.limit,
         },
         presentItem,
@@ -268,38 +246,15 @@ export const portalRequestRoutes = createRouter()
       const { id } = c.req.valid('param')
       const input = c.req.valid('json')
       const caller = portalCaller(portal)
-      const key = await idempotencyKeyOf(
+      return postComment(
         c,
-        { organizationId: portal.organizationId, principalId: portal.contactId },
-        JSON.stringify(input),
-      )
-
-      const newComment: NewComment = {
         caller,
-        requestId: id,
-        commentId: crypto.randomUUID(),
-        eventId: crypto.randomUUID(),
-        body: input.body,
-        itemId: input.itemId,
-        internal: false,
-        visible: visible(portal),
-      }
-      const result = await executeWrite<CommentOutcome>(c.var.db, {
-        key,
-        allowed: caller.holds,
-        change: (gate) => [
-          commentStatement(newComment, gate),
-          // The client's first act on a sent request starts it, in the same batch.
-          startOnClientActivity(caller, id, 'comment.added', eventExists(newComment.eventId)),
-        ],
-        done: eventExists(newComment.eventId),
-        response: { status: 201, body: commentBodyOf(newComment.commentId, portalCommentView) },
-        outcome: commentOutcome(newComment, portalCommentView),
-      })
-      if (result.replay) return c.json(presentComment(result.replay.body), 201, replayedHeaders)
-
-      if (!result.outcome.done) explainComment(caller, result.outcome)
-      return c.json(presentComment(result.outcome.body), 201)
+        { requestId: id, visible: visible(portal) },
+        { ...input, internal: false },
+        { view: portalCommentView, present: presentComment },
+        // The client's first act on a sent request starts it, in the same batch.
+        (done) => [startOnClientActivity(caller, id, 'comment.added', done)],
+      )
     },
     missingOnBadPath('request'),
   )

@@ -3,7 +3,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import { requireStaff, staffOf } from '../auth/middleware'
 import { notFound } from '../platform/errors'
 import { IfNoneMatchHeader } from '../platform/etag'
-import { createRouter } from '../platform/hono'
+import { type AppContext, createRouter } from '../platform/hono'
 import {
   executeWrite,
   IdempotencyHeader,
@@ -35,20 +35,20 @@ export const byCreated: ListOrder = {
   id: sql`cm.id`,
 }
 
-export interface NewComment {
+interface NewComment {
   caller: Caller
   requestId: string
   commentId: string
   eventId: string
   body: string
-  itemId: string | undefined
+  itemId?: string | undefined
   internal: boolean
   /** SQL on request `r`: which requests this caller may comment on. */
   visible: SQL
 }
 
 /** Comment and its `comment.added` event in one statement; only on a request `visible`. */
-export function commentStatement(input: NewComment, gate: SQL): SQL {
+function commentStatement(input: NewComment, gate: SQL): SQL {
   const { caller } = input
   const itemId = input.itemId ?? null
   return sql`
@@ -74,12 +74,12 @@ export function commentStatement(input: NewComment, gate: SQL): SQL {
     from created n`
 }
 
-export interface CommentOutcome extends WriteOutcome<unknown> {
+interface CommentOutcome extends WriteOutcome<unknown> {
   request_found: boolean
 }
 
 /** After-state of a comment write: the comment as `view` shows it, and the request's. */
-export function commentOutcome(input: NewComment, view: SQL): SQL {
+function commentOutcome(input: NewComment, view: SQL): SQL {
   const { caller } = input
   return outcomeOf(
     caller,
@@ -92,14 +92,60 @@ export function commentOutcome(input: NewComment, view: SQL): SQL {
   )
 }
 
-export const commentBodyOf = (commentId: string, view: SQL) =>
+const commentBodyOf = (commentId: string, view: SQL) =>
   sql`(select ${view} from comments cm where cm.id = ${commentId}::uuid)`
 
 /** Why a comment was not written: the caller, a missing request, else the item. */
-export function explainComment(caller: Caller, outcome: CommentOutcome): never {
+function explainComment(caller: Caller, outcome: CommentOutcome): never {
   caller.assert(outcome.standing)
   if (!outcome.request_found) throw notFound('request')
   throw unprocessable('body.itemId', 'No live item of this request has that id.')
+}
+
+export interface CommentInput {
+  body: string
+  itemId?: string | undefined
+  internal: boolean
+}
+
+/**
+ * Writes one comment by `caller` on a request `visible` to it, with its event and whatever
+ * `also` adds to the same batch, and answers 201 with the comment as `view` shows it.
+ * Staff and portal comments differ only in those arguments.
+ */
+export async function postComment<Out>(
+  c: AppContext,
+  caller: Caller,
+  target: { requestId: string; visible: SQL },
+  input: CommentInput,
+  shape: { view: SQL; present: (body: unknown) => Out },
+  also: (done: SQL) => SQL[] = () => [],
+) {
+  const key = await idempotencyKeyOf(
+    c,
+    { organizationId: caller.organizationId, principalId: caller.id },
+    JSON.stringify(input),
+  )
+  const comment: NewComment = {
+    caller,
+    ...target,
+    ...input,
+    commentId: crypto.randomUUID(),
+    eventId: crypto.randomUUID(),
+  }
+  const done = eventExists(comment.eventId)
+  const result = await executeWrite<CommentOutcome>(c.var.db, {
+    key,
+    allowed: caller.holds,
+    change: (gate) => [commentStatement(comment, gate), ...also(done)],
+    done,
+    response: { status: 201, body: commentBodyOf(comment.commentId, shape.view) },
+    outcome: commentOutcome(comment, shape.view),
+  })
+  if (result.replay) return c.json(shape.present(result.replay.body), 201, replayedHeaders)
+
+  if (!result.outcome.done) explainComment(caller, result.outcome)
+  return c.json(shape.present(result.outcome.body), 201)
 }
 
 const params = z.object({ id: uuidParam('id') })
@@ -168,34 +214,10 @@ export const commentRoutes = createRouter()
       const { id } = c.req.valid('param')
       const input = c.req.valid('json')
       const caller = staffCaller(c.var.db, staff, 'member')
-      const key = await idempotencyKeyOf(
-        c,
-        { organizationId: staff.organizationId, principalId: staff.userId },
-        JSON.stringify(input),
-      )
-
-      const comment: NewComment = {
-        caller,
-        requestId: id,
-        commentId: crypto.randomUUID(),
-        eventId: crypto.randomUUID(),
-        body: input.body,
-        itemId: input.itemId,
-        internal: input.internal,
-        visible: sql`true`,
-      }
-      const result = await executeWrite<CommentOutcome>(c.var.db, {
-        key,
-        allowed: caller.holds,
-        change: (gate) => [commentStatement(comment, gate)],
-        done: eventExists(comment.eventId),
-        response: { status: 201, body: commentBodyOf(comment.commentId, commentView) },
-        outcome: commentOutcome(comment, commentView),
+      return postComment(c, caller, { requestId: id, visible: sql`true` }, input, {
+        view: commentView,
+        present,
       })
-      if (result.replay) return c.json(present(result.replay.body), 201, replayedHeaders)
-
-      if (!result.outcome.done) explainComment(caller, result.outcome)
-      return c.json(present(result.outcome.body), 201)
     },
     missingOnBadPath('request'),
   )

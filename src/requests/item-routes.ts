@@ -42,6 +42,7 @@ import {
   eventExists,
   itemBody,
   itemIs,
+  itemsInListOrder,
   itemView,
   type ListOrder,
   requestIs,
@@ -56,9 +57,9 @@ import {
   UpdateItemBody,
 } from './schemas'
 import {
-  itemReviewStatement,
   itemsChangeableIn,
   itemsReviewableIn,
+  itemTransitionStatement,
   lockRequest,
 } from './transitions'
 
@@ -68,15 +69,6 @@ const present = (body: unknown) => ItemSchema.parse(body)
 const tags = ['Items']
 const requestParams = z.object({ id: uuidParam('id') })
 const itemParams = z.object({ id: uuidParam('id'), itemId: uuidParam('itemId') })
-
-const byPosition: ListOrder = {
-  name: 'position',
-  column: sql`i.position`,
-  kind: 'integer',
-  nullable: false,
-  direction: 'asc',
-  id: sql`i.id`,
-}
 
 const byUpdated = (direction: 'asc' | 'desc'): ListOrder => ({
   name: direction === 'asc' ? 'updatedAt' : '-updatedAt',
@@ -312,7 +304,7 @@ async function review(
       allowed: caller.holds,
       change: (gate) => [
         lockRequest(staff.organizationId, ids.requestId),
-        itemReviewStatement({ actor, ...ids, to, reason, eventId, gate, precondition: wanted }),
+        itemTransitionStatement({ actor, ...ids, to, reason, eventId, gate, precondition: wanted }),
       ],
       done: eventExists(eventId),
       response: { status: 200, body: itemBody(staff.organizationId, ids.requestId, ids.itemId) },
@@ -364,8 +356,8 @@ export const itemRoutes = createRouter()
             sql`i.request_id = ${id}::uuid and i.organization_id = ${org}::uuid`,
             ...itemFilters(query),
           ],
-          order: byPosition,
-          cursor: cursorFor(byPosition, query.cursor),
+          order: itemsInListOrder,
+          cursor: cursorFor(itemsInListOrder, query.cursor),
           limit: query.limit,
         },
         present,

@@ -204,6 +204,16 @@ export interface ListOrder {
   id: SQL
 }
 
+/** A request's items as the auditor arranged them. */
+export const itemsInListOrder: ListOrder = {
+  name: 'position',
+  column: sql`i.position`,
+  kind: 'integer',
+  nullable: false,
+  direction: 'asc',
+  id: sql`i.id`,
+}
+
 const keyOf = (order: ListOrder) => {
   if (order.kind === 'timestamp') return timestampKey(order.column)
   if (order.kind === 'date') return sql`to_char(${order.column}, 'YYYY-MM-DD')`

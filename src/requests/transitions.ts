@@ -104,25 +104,29 @@ export function requestTransitionStatement(input: RequestTransitionInput): SQL {
     from changed c`
 }
 
-export interface ItemReviewInput {
+export interface ItemTransitionInput {
   actor: Actor
   requestId: string
   itemId: string
-  to: 'accepted' | 'returned'
-  reason: string | null
+  to: keyof typeof itemTransitions
   eventId: string
   gate: SQL
-  precondition: Precondition
+  precondition?: Precondition
+  /** Why an item is returned; shown to the client. */
+  reason?: string | null
+  /** Extra detail for the event, e.g. `{ documentId }`. */
+  detail?: Record<string, string>
 }
 
-/** Accept or return a submitted item (staff review), with its event, in one statement. */
-export function itemReviewStatement(input: ItemReviewInput): SQL {
+/**
+ * An item's conditional status change (review or submission), its request bumped, and its
+ * event, in one statement. Items move only while their request is with the client.
+ */
+export function itemTransitionStatement(input: ItemTransitionInput): SQL {
   const { actor, to } = input
   const rule: Transition<ItemStatus> = itemTransitions[to]
-  const after =
-    to === 'returned'
-      ? sql`jsonb_build_object('status', ${to}::text, 'reason', ${input.reason}::text)`
-      : sql`jsonb_build_object('status', ${to}::text)`
+  const reason = to === 'returned' ? (input.reason ?? null) : null
+  const after = { status: to, ...(reason === null ? {} : { reason }), ...input.detail }
   return sql`
     with prior as (
       select i.id, i.request_id, i.status from request_items i
@@ -133,7 +137,7 @@ export function itemReviewStatement(input: ItemReviewInput): SQL {
           and r.status in ${itemsReviewableIn})
     ), changed as (
       update request_items i
-      set status = ${to}::item_status, return_reason = ${input.reason}::text,
+      set status = ${to}::item_status, return_reason = ${reason}::text,
         revision = i.revision + 1, updated_at = now()
       from prior p where i.id = p.id
       returning i.id, i.request_id, p.status as before
@@ -141,7 +145,7 @@ export function itemReviewStatement(input: ItemReviewInput): SQL {
     insert into activity_events
       (id, organization_id, actor_type, actor_id, request_id, item_id, action, before, after)
     select ${input.eventId}::uuid, ${event(actor)}, c.request_id, c.id, ${rule.action}::text,
-      jsonb_build_object('status', c.before), ${after}
+      jsonb_build_object('status', c.before), ${JSON.stringify(after)}::jsonb
     from changed c`
 }
 
@@ -164,7 +168,8 @@ export function startOnClientActivity(
     )
     insert into activity_events
       (id, organization_id, actor_type, actor_id, request_id, action, before, after)
-    select gen_random_uuid(), ${event(actor)}, s.id, ${requestTransitions.in_progress.action}::text,
+    select gen_random_uuid(), ${event(actor)}, s.id,
+      ${requestTransitions.in_progress.action}::text,
       jsonb_build_object('status', 'sent'),
       jsonb_build_object('status', 'in_progress', 'trigger', ${trigger}::text)
     from started s`
@@ -190,32 +195,10 @@ export interface ItemSubmittedInput {
  */
 export function itemSubmittedStatements(input: ItemSubmittedInput): SQL[] {
   const { actor } = input
-  const rule: Transition<ItemStatus> = itemTransitions.submitted
-  const detail = JSON.stringify(input.detail ?? {})
-  const submitted = sql`
-    with prior as (
-      select i.id, i.request_id, i.status from request_items i
-      where ${itemIs(actor.organizationId, input.requestId, input.itemId)}
-        and i.status in ${rule.from} and ${input.gate}
-        and exists (select 1 from requests r where r.id = i.request_id and r.deleted_at is null
-          and r.status in ${itemsReviewableIn})
-    ), changed as (
-      update request_items i
-      set status = 'submitted', return_reason = null, revision = i.revision + 1,
-        updated_at = now()
-      from prior p where i.id = p.id
-      returning i.id, i.request_id, p.status as before
-    ), touched as (${touchRequestOf('changed')})
-    insert into activity_events
-      (id, organization_id, actor_type, actor_id, request_id, item_id, action, before, after)
-    select ${input.eventId}::uuid, ${event(actor)}, c.request_id, c.id, ${rule.action}::text,
-      jsonb_build_object('status', c.before),
-      jsonb_build_object('status', 'submitted') || ${detail}::jsonb
-    from changed c`
   const done = sql`exists (select 1 from activity_events where id = ${input.eventId}::uuid)`
   return [
     lockRequest(actor.organizationId, input.requestId),
-    submitted,
-    startOnClientActivity(actor, input.requestId, rule.action, done),
+    itemTransitionStatement({ ...input, to: 'submitted' }),
+    startOnClientActivity(actor, input.requestId, itemTransitions.submitted.action, done),
   ]
 }
