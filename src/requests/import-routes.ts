@@ -19,7 +19,7 @@ import {
 import { readPbcList, type ImportRow } from './csv'
 import { type Caller, staffCaller, staffReader } from './guards'
 import { eventExists, requestIs } from './queries'
-import { outcomeOf, rowsOf, type WriteOutcome } from './respond'
+import { outcomeOf, refuse, rowsOf, type WriteOutcome } from './respond'
 import { ImportQuery, ImportResultSchema } from './schemas'
 import { itemsChangeableIn, lockRequest } from './transitions'
 
@@ -100,10 +100,7 @@ async function preview(
     status: string | null
     existing: ExistingItem[] | null
   }>(result)[0]
-  if (row === undefined || !row.allowed) {
-    caller.assert(row?.standing ?? null)
-    throw new ApiError('unauthorized')
-  }
+  if (row === undefined || !row.allowed) refuse(caller, row?.standing ?? null)
   if (row.status === null) throw notFound('request')
   const changeable: readonly string[] = itemsChangeableIn
   if (!changeable.includes(row.status)) throw closedRequest(row.status)

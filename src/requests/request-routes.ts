@@ -28,7 +28,8 @@ import {
   uuidParam,
 } from '../platform/openapi'
 import { pageOf } from '../platform/pagination'
-import { staffCaller, staffReader } from './guards'
+import { editsOf } from './edits'
+import { type Caller, staffCaller, staffReader } from './guards'
 import {
   containing,
   cursorFor,
@@ -59,7 +60,6 @@ import {
   UpdateRequestBody,
 } from './schemas'
 import { lockRequest, requestTransitions, requestTransitionStatement } from './transitions'
-import { editsOf } from './edits'
 
 type RequestView = z.infer<typeof RequestSchema>
 const present = (body: unknown) => RequestSchema.parse(body)
@@ -216,7 +216,7 @@ const editable = {
 } as const
 
 const requestOutcome = (
-  caller: ReturnType<typeof staffCaller>,
+  caller: Caller,
   organizationId: string,
   requestId: string,
   eventId: string,

@@ -8,7 +8,7 @@ import { gatedOne, type ListQuery, type ListRow, listPage, type OneRow, pageFrom
 export const rowsOf = <Row>(result: { rows: unknown[] }) => result.rows as Row[]
 
 /** A refusal the guard did not explain (it always should): never let it pass as success. */
-function refuse(caller: Caller, standing: unknown): never {
+export function refuse(caller: Caller, standing: unknown): never {
   caller.assert(standing)
   throw new ApiError('unauthorized', { detail: 'The caller may not do this.' })
 }
