@@ -70,7 +70,9 @@ const settings = {
   connections: setting('BENCH_CONNECTIONS', 32),
   users: setting('BENCH_USERS', 10_000),
   thinkSeconds: setting('BENCH_THINK_SECONDS', 60),
-  sessionSockets: setting('BENCH_SESSION_SOCKETS', 64),
+  // Enough that a slow answer does not hold the offered rate back, still far below the few
+  // hundred connections at which one workerd process starts to starve them.
+  sessionSockets: setting('BENCH_SESSION_SOCKETS', 256),
   organizations: setting('BENCH_ORGANIZATIONS', 200),
   usersPerOrganization: setting('BENCH_USERS_PER_ORGANIZATION', 50),
   clientsPerOrganization: setting('BENCH_CLIENTS_PER_ORGANIZATION', 10),
@@ -127,19 +129,33 @@ interface StackRuntime {
   processes: () => Record<string, number[]>
 }
 
-function cpuOf(stack: StackRuntime): Record<string, number> {
+/** CPU seconds so far of every process of each group, by PID. */
+type CpuSnapshot = Record<string, Map<number, number>>
+
+function cpuOf(stack: StackRuntime): CpuSnapshot {
   // The load generator is this process; its CPU competes for the same two cores.
-  const own = process.cpuUsage()
-  const out: Record<string, number> = { 'load generator': (own.user + own.system) / 1e6 }
-  for (const [label, pids] of Object.entries(stack.processes())) {
-    out[label] = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
-  }
+  const groups: Record<string, number[]> = { 'load generator': [process.pid], ...stack.processes() }
   // Only one stack is measured at a time, so the bench database's work is that stack's.
-  out['postgres (bench database)'] = postgresBackends(benchDatabase).reduce(
-    (sum, pid) => sum + cpuSeconds(pid),
-    0,
-  )
-  return out
+  groups['postgres (bench database)'] = postgresBackends(benchDatabase)
+  const snapshot: CpuSnapshot = {}
+  for (const [label, pids] of Object.entries(groups)) {
+    snapshot[label] = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]))
+  }
+  return snapshot
+}
+
+/**
+ * CPU used between two snapshots, PID by PID: pool connections come and go (a backend that
+ * started meanwhile counts from zero; one that ended was idle, or the pool would keep it).
+ */
+function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
+  const used: Record<string, number> = {}
+  for (const [label, processes] of Object.entries(after)) {
+    let total = 0
+    for (const [pid, seconds] of processes) total += seconds - (before[label]?.get(pid) ?? 0)
+    used[label] = total
+  }
+  return used
 }
 
 /** Wraps a measured window with CPU accounting for the stack's processes and the machine. */
@@ -149,18 +165,16 @@ async function measured<T extends { recorder: Recorder; seconds: number }>(
   stack: StackRuntime,
   work: (onStart: () => void) => Promise<T>,
 ): Promise<{ result: T; cpu: Record<string, number>; machine: MachineWindow }> {
-  let cpuBefore: Record<string, number> = {}
+  let cpuBefore: CpuSnapshot = {}
   let ticksBefore = machineTicks()
   const result = await work(() => {
     cpuBefore = cpuOf(stack)
     ticksBefore = machineTicks()
   })
-  const cpuAfter = cpuOf(stack)
+  const used = cpuBetween(cpuBefore, cpuOf(stack))
   const ticksAfter = machineTicks()
   const cpu: Record<string, number> = {}
-  for (const [label, value] of Object.entries(cpuAfter)) {
-    cpu[label] = Math.round((value - (cpuBefore[label] ?? 0)) * 100) / 100
-  }
+  for (const [label, seconds] of Object.entries(used)) cpu[label] = Math.round(seconds * 100) / 100
   const busyTicks = ticksAfter.busy - ticksBefore.busy
   const busy = busyTicks / Math.max(1, ticksAfter.total - ticksBefore.total)
   // /proc/stat counts in USER_HZ, 100 per second on Linux.
@@ -194,10 +208,9 @@ async function signInCost(
       throw new Error(`sign-in on ${stack.name} answered ${response.status}`)
   }
   const latencyMs = Math.round(((performance.now() - started) / count) * 10) / 10
-  const after = cpuOf(stack)
   const cpuMs: Record<string, number> = {}
-  for (const [label, value] of Object.entries(after)) {
-    cpuMs[label] = Math.round(((value - (before[label] ?? 0)) * 1000 * 10) / count) / 10
+  for (const [label, seconds] of Object.entries(cpuBetween(before, cpuOf(stack)))) {
+    cpuMs[label] = Math.round(((seconds * 1000) / count) * 10) / 10
   }
   return { cpuMs, latencyMs }
 }
