@@ -79,7 +79,12 @@ const byUpdated = (direction: 'asc' | 'desc'): ListOrder => ({
   id: sql`i.id`,
 })
 
-/** Filters both item lists share; `updatedSince` turns a list into a sync with tombstones. */
+/**
+ * Filters both item lists share; `updatedSince` turns a list into a sync with tombstones.
+ * Known limit: `updated_at` is the writing transaction's start, so a batch still running when
+ * a sync reads can commit an instant older than one already seen; batches last milliseconds,
+ * and clients that must never miss one ask from a few seconds before their newest instant.
+ */
 function itemFilters(query: z.infer<typeof ItemListQuery>): SQL[] {
   const where: SQL[] = [
     query.updatedSince === undefined
@@ -116,8 +121,9 @@ const sync = createRoute({
   summary: 'Items across requests, by last change: the feed for mobile sync',
   description:
     'Pass the greatest `updatedAt` you hold as `updatedSince`: changed items come back, and ' +
-    'deleted ones as tombstones (`deletedAt` set). Rows equal to the instant are sent again, ' +
-    'so nothing committed in the same microsecond is missed.',
+    'deleted ones as tombstones (`deletedAt` set). Rows equal to the instant are sent again. ' +
+    'A change still committing while you read may carry a slightly older instant: to never ' +
+    'miss one, ask from a few seconds before your newest `updatedAt` (repeats are harmless).',
   middleware: [requireStaff('member')] as const,
   security: staffSecurity,
   request: { query: ItemSyncQuery, headers: IfNoneMatchHeader },
