@@ -251,9 +251,10 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'currentmesh-bench-'))
   setLogDirectory(work)
   const notes: string[] = [
-    'Ours: the dry-run bundle on bare workerd (one process), reaching PostgreSQL through the ' +
-      'local Neon SQL-over-HTTP endpoint and Redis through the local Upstash REST endpoint ' +
-      '(one Node process, scripts/local-stack); in production those are remote services.',
+    'Ours: the dry-run bundle on bare workerd, one process per core with the load spread ' +
+      'over them, reaching PostgreSQL through the local Neon SQL-over-HTTP endpoint and ' +
+      'Redis through the local Upstash REST endpoint (one Node process, scripts/local-stack); ' +
+      'in production those are remote services.',
     'Rate limits are raised to 1000000/1m through Worker vars (RATE_LIMIT_*) and the ' +
       "baseline's RATE_LIMIT_QUOTA: all load comes from one address and a few users; the " +
       'limiter still runs, one Redis round trip per request on both sides.',
