@@ -3,12 +3,14 @@
 // to watch /health/ready report it; this supervisor starts it again a few seconds later.
 // Ctrl-C stops everything this script started.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { developmentJwtSecret, localWorkerVars, quietWranglerEnv } from './local-config.ts'
 
 const port = Number(process.env.PORT ?? 8787)
 const origin = `http://localhost:${port}`
 const restartDelayMs = 3000
+const varsFile = '.data/dev/worker.env'
 
 interface StackReady {
   DATABASE_URL: string
@@ -60,10 +62,14 @@ function startWrangler(ready: StackReady) {
       : undefined,
     jwtSecret: developmentJwtSecret('.data/dev/jwt-secret'),
   })
-  const varArgs = Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])
+  // Through a private file rather than argv, where any local user's `ps` would show secrets.
+  mkdirSync('.data/dev', { recursive: true })
+  const lines = Object.entries(vars).map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+  writeFileSync(varsFile, `${lines.join('\n')}\n`, { mode: 0o600 })
   wrangler = spawn(
     'wrangler',
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', '.data/dev/wrangler', ...varArgs],
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', '.data/dev/wrangler',
+      '--env-file', varsFile],
     { stdio: 'inherit', env: { ...process.env, ...quietWranglerEnv } },
   )
   wrangler.once('exit', (code) => {

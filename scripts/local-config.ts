@@ -27,7 +27,7 @@ export interface LocalWorkerOptions {
 
 /** Vars and secrets for a local Worker; production takes these from wrangler secrets. */
 export function localWorkerVars(options: LocalWorkerOptions): Record<string, string> {
-  const origins = new Set([options.origin, 'http://localhost:8787', 'http://127.0.0.1:8787'])
+  const origins = new Set([options.origin, options.origin.replace('localhost', '127.0.0.1')])
   return {
     APP_ENV: options.appEnv ?? 'development',
     APP_ORIGINS: [...origins].join(','),
@@ -39,6 +39,7 @@ export function localWorkerVars(options: LocalWorkerOptions): Record<string, str
     S3_ACCESS_KEY_ID: localS3Credentials.accessKeyId,
     S3_SECRET_ACCESS_KEY: localS3Credentials.secretAccessKey,
     PORTAL_BASE_URL: `${options.origin}/portal`,
+    APP_BASE_URL: `${options.origin}/app`,
     EMAIL_BACKEND: 'outbox',
     ...(options.upstash
       ? {

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-const api = (process.env.API_URL ?? 'http://localhost:8787').replace(/\/$/, '')
+// The same PORT `npm run dev` listens on, so a second local instance is seeded, not the first.
+const api = (process.env.API_URL ?? `http://localhost:${process.env.PORT ?? 8787}`).replace(/\/$/, '')
 const slug = process.env.SEED_SLUG ?? 'harbor-pine'
 const password = 'demo-password-2026'
 const owner = { name: 'Avery Quinn', email: `avery@${slug}.test` }

@@ -7,7 +7,8 @@ import { InvalidTokenError, verifyPortalToken, verifyStaffToken } from './tokens
 
 function bearerToken(c: AppContext): string {
   const header = c.req.header('authorization')
-  const match = header?.match(/^Bearer ([A-Za-z0-9._~+/=-]+)$/)
+  // The scheme name is case-insensitive (RFC 9110 §11.1).
+  const match = header?.match(/^Bearer ([A-Za-z0-9._~+/=-]+)$/i)
   if (!match?.[1]) {
     throw new ApiError('unauthorized', {
       detail: 'Send a bearer token in the Authorization header.',

@@ -84,6 +84,11 @@ export class InvalidTokenError extends Error {
   }
 }
 
+// The longest life this server ever signs for each kind: a token claiming more, or issued in
+// the future, was not minted here as configured, whatever its signature says.
+const longestLife = (config: Config, kind: TokenKind) =>
+  kind === 'staff' ? config.ACCESS_TOKEN_TTL_SECONDS : config.PORTAL_SESSION_TTL_SECONDS
+
 async function verify(config: Config, kind: TokenKind, token: string) {
   try {
     const { payload } = await jwtVerify(token, keyFor(config.JWT_SECRET), {
@@ -92,9 +97,13 @@ async function verify(config: Config, kind: TokenKind, token: string) {
       audience: tokenKinds[kind].audience,
       typ: tokenKinds[kind].typ,
       requiredClaims: ['exp', 'iat', 'sub', 'org'],
+      maxTokenAge: longestLife(config, kind),
     })
+    const lifetime = Number(payload.exp) - Number(payload.iat)
+    if (lifetime > longestLife(config, kind)) throw new InvalidTokenError('invalid')
     return payload
   } catch (error) {
+    if (error instanceof InvalidTokenError) throw error
     const expired = error instanceof errors.JWTExpired
     throw new InvalidTokenError(expired ? 'expired' : 'invalid', error)
   }

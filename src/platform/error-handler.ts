@@ -1,7 +1,7 @@
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { ErrorHandler, NotFoundHandler } from 'hono'
-import { isDatabaseUnreachable } from './database'
+import { isDatabaseUnreachable, postgresError } from './database'
 import { ApiError, type ErrorCode, problemFor } from './errors'
 import type { AppContext, AppEnv } from './hono'
 import { createLogger, describeError } from './logger'
@@ -33,9 +33,20 @@ function fromHttpException(error: HTTPException): ApiError {
   return new ApiError(code, { cause: error })
 }
 
+// Data exceptions (SQLSTATE class 22) are bad input that validation let through, such as a
+// NUL character or a year Postgres cannot store: the caller's fault, never a 500.
+const rejectedValueCodes = new Set(['22001', '22003', '22007', '22008', '22021', '22P02', '22P05'])
+
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error
   if (error instanceof HTTPException) return fromHttpException(error)
+  const pg = postgresError(error)
+  if (pg?.code !== undefined && rejectedValueCodes.has(pg.code)) {
+    return new ApiError('bad_request', {
+      detail: 'A value cannot be stored (for example a NUL character or an out-of-range date).',
+      cause: error,
+    })
+  }
   if (isDatabaseUnreachable(error)) {
     return new ApiError('dependency_unavailable', {
       detail: 'The database is unreachable; retry shortly.',

@@ -199,3 +199,17 @@ describe('health and docs', () => {
     expect(await page.text()).toContain('/docs/assets/swagger-ui-bundle.js')
   })
 })
+
+describe('values the database refuses', () => {
+  it('answers a NUL character that reached SQL with 400, not 500', async () => {
+    const { sql } = await import('drizzle-orm')
+    const app = createApp()
+    app.get('/nul', async (c) => {
+      await c.var.db.execute(sql`select ${'a\u0000b'}::text`)
+      return c.json({ unreachable: true })
+    })
+    const response = await app.request('/nul', {}, env)
+    expect(response.status).toBe(400)
+    expect((await problem(response)).code).toBe('bad_request')
+  })
+})
