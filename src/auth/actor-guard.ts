@@ -1,4 +1,4 @@
-import { and, eq, inArray, type SQL, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import { users } from '../db/schema'
 import type { Database } from '../platform/database'
@@ -22,6 +22,13 @@ export const staleSession = () =>
 export const roleTooLow = (minimum: StaffRole) =>
   new ApiError('forbidden', { detail: `This action needs the ${minimum} role or higher.` })
 
+function assertStored(rows: ReadonlyArray<StoredActor>, staff: StaffPrincipal, minimum: StaffRole) {
+  const stored = rows[0]
+  const current = stored && (stored.removedAt ?? null) === null
+  if (!current || stored.authVersion !== staff.authVersion) throw staleSession()
+  if (!roleAtLeast(stored.role, minimum)) throw roleTooLow(minimum)
+}
+
 export interface ActorGuard {
   /** First item of the batch: reads the stored user, only to explain a refusal. */
   check: ReturnType<typeof actorCheck>
@@ -29,6 +36,10 @@ export interface ActorGuard {
   holds: SQL
   /** After the batch: throws 401 for a removed or changed user, 403 for a role too low. */
   assert(rows: ReadonlyArray<StoredActor>): void
+  /** The stored user as one jsonb value (or null), for a write plan's one-row outcome. */
+  standing: SQL
+  /** `assert` for a `standing` value read back from the database. */
+  assertStanding(standing: unknown): void
 }
 
 /** What `check` reads; `removedAt` only matters as null or not (raw SQL gives text). */
@@ -63,11 +74,40 @@ export function actorGuard(db: Database, staff: StaffPrincipal, minimum: StaffRo
   return {
     check: actorCheck(db, staff),
     holds,
-    assert(rows) {
-      const stored = rows[0]
-      const current = stored && (stored.removedAt ?? null) === null
-      if (!current || stored.authVersion !== staff.authVersion) throw staleSession()
-      if (!roleAtLeast(stored.role, minimum)) throw roleTooLow(minimum)
+    assert: (rows) => assertStored(rows, staff, minimum),
+    standing: sql`(select jsonb_build_object('role', ${actor.role},
+        'authVersion', ${actor.authVersion}, 'removedAt', ${actor.removedAt})
+      from ${users} as ${sql.identifier(actorName)} where ${sameUser(staff)})`,
+    assertStanding(standing) {
+      assertStored(standing === null ? [] : [standing as StoredActor], staff, minimum)
+    },
+  }
+}
+
+/**
+ * Staff reads check the stored user too, so a removed or demoted user stops reading at once.
+ * The read starts FROM the actor's own row and LEFT JOINs what it lists ON `holds`: still one
+ * query, and no row means no such user, a row without data means a refusal or an empty list.
+ * Unlike the write guard it takes no lock, so a GET stays a plain read.
+ */
+export function actorReader(staff: StaffPrincipal, minimum: StaffRole = 'member') {
+  return {
+    /** The FROM of the read. */
+    actor,
+    /** Its WHERE: the caller's own row. */
+    identifies: sameUser(staff) ?? sql`false`,
+    /** Part of every LEFT JOIN's ON: the caller may read now. */
+    holds:
+      and(
+        isNull(actor.removedAt),
+        eq(actor.authVersion, staff.authVersion),
+        inArray(actor.role, rolesAtLeast(minimum)),
+      ) ?? sql`false`,
+    /** Select it as `standing` to explain a refusal. */
+    columns: { role: actor.role, authVersion: actor.authVersion, removedAt: actor.removedAt },
+    /** Throws 401 for no row or a stale token, 403 for a role too low. */
+    assert(rows: ReadonlyArray<{ standing: StoredActor }>) {
+      assertStored(rows.map((row) => row.standing), staff, minimum)
     },
   }
 }

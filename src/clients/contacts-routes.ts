@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm'
-import { actorGuard } from '../auth/actor-guard'
+import { actorGuard, actorReader } from '../auth/actor-guard'
 import { requireStaff, staffOf } from '../auth/middleware'
 import type { StaffPrincipal } from '../auth/principal'
 import { newSecret } from '../auth/secrets'
@@ -166,11 +166,27 @@ export const contactRoutes = createRouter()
       const staff = staffOf(c)
       const after = decodeCursor(cursor, createdKeys)
 
-      // From the client, so a missing client (no row) and a client without contacts (one
-      // row of nulls) differ in the same query.
+      // From the caller's stored row, then the client, then its contacts: a refusal (no
+      // client either), a missing client (no client) and a client without contacts (no
+      // contact) differ in the same query.
+      const reader = actorReader(staff)
       const rows = await c.var.db
-        .select({ contact: contactColumns, key: timestampKey(clientContacts.createdAt) })
-        .from(clients)
+        .select({
+          standing: reader.columns,
+          clientId: clients.id,
+          contact: contactColumns,
+          key: timestampKey(clientContacts.createdAt),
+        })
+        .from(reader.actor)
+        .leftJoin(
+          clients,
+          and(
+            reader.holds,
+            eq(clients.id, id),
+            eq(clients.organizationId, staff.organizationId),
+            isNull(clients.deletedAt),
+          ),
+        )
         .leftJoin(
           clientContacts,
           and(
@@ -178,16 +194,11 @@ export const contactRoutes = createRouter()
             afterCreated(clientContacts.createdAt, clientContacts.id, after),
           ),
         )
-        .where(
-          and(
-            eq(clients.id, id),
-            eq(clients.organizationId, staff.organizationId),
-            isNull(clients.deletedAt),
-          ),
-        )
+        .where(reader.identifies)
         .orderBy(asc(clientContacts.createdAt), asc(clientContacts.id))
         .limit(limit + 1)
-      if (rows.length === 0) throw notFound('client')
+      reader.assert(rows)
+      if (!rows[0]?.clientId) throw notFound('client')
 
       const contacts = rows.flatMap((row) =>
         row.contact ? [{ ...row.contact, key: row.key }] : [],

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, eq, isNull, sql } from 'drizzle-orm'
-import { actorGuard, staleSession } from '../auth/actor-guard'
+import { actorGuard, actorReader, staleSession } from '../auth/actor-guard'
 import { requireStaff, staffOf } from '../auth/middleware'
 import type { StaffPrincipal } from '../auth/principal'
 import { NameInput } from '../auth/views'
@@ -114,20 +114,30 @@ export const clientRoutes = createRouter()
     const staff = staffOf(c)
     const after = decodeCursor(cursor, createdKeys)
 
+    const reader = actorReader(staff)
     const rows = await c.var.db
-      .select({ ...clientColumns, key: timestampKey(clients.createdAt) })
-      .from(clients)
-      .where(
+      .select({
+        standing: reader.columns,
+        client: clientColumns,
+        key: timestampKey(clients.createdAt),
+      })
+      .from(reader.actor)
+      .leftJoin(
+        clients,
         and(
+          reader.holds,
           eq(clients.organizationId, staff.organizationId),
           isNull(clients.deletedAt),
           afterCreated(clients.createdAt, clients.id, after),
         ),
       )
+      .where(reader.identifies)
       .orderBy(asc(clients.createdAt), asc(clients.id))
       .limit(limit + 1)
+    reader.assert(rows)
 
-    const page = takePage(rows, limit, (row) => [row.key, row.id])
+    const found = rows.flatMap((row) => (row.client ? [{ ...row.client, key: row.key }] : []))
+    const page = takePage(found, limit, (row) => [row.key, row.id])
     return c.json({ data: page.data.map(clientView), nextCursor: page.nextCursor }, 200)
   })
   .openapi(createClient, async (c) => {
@@ -158,10 +168,15 @@ export const clientRoutes = createRouter()
       const { id } = c.req.valid('param')
       const staff = staffOf(c)
 
-      const [client] = await c.var.db
-        .select(clientColumns)
-        .from(clients)
-        .where(liveClient(staff, id))
+      const reader = actorReader(staff)
+      const rows = await c.var.db
+        .select({ standing: reader.columns, client: clientColumns })
+        .from(reader.actor)
+        .leftJoin(clients, and(reader.holds, liveClient(staff, id)))
+        .where(reader.identifies)
+      reader.assert(rows)
+
+      const client = rows[0]?.client
       if (!client) throw notFound('client')
 
       return c.json(clientView(client), 200)

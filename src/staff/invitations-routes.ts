@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, eq, exists, inArray, isNull, lte, sql } from 'drizzle-orm'
-import { actorGuard, roleTooLow } from '../auth/actor-guard'
+import { actorGuard, actorReader, roleTooLow } from '../auth/actor-guard'
 import { requireStaff, staffOf } from '../auth/middleware'
 import type { StaffPrincipal } from '../auth/principal'
 import { minimumToGrant, roleAtLeast, type StaffRole } from '../auth/roles'
@@ -194,14 +194,32 @@ export const invitationRoutes = createRouter()
     const staff = staffOf(c)
     const after = decodeCursor(cursor, createdKeys)
 
+    // A demoted manager's token still says manager: the stored role decides.
+    const reader = actorReader(staff, 'manager')
     const rows = await c.var.db
-      .select({ ...invitationColumns, key: timestampKey(invitations.createdAt) })
-      .from(invitations)
-      .where(and(pendingIn(staff), afterCreated(invitations.createdAt, invitations.id, after)))
+      .select({
+        standing: reader.columns,
+        invitation: invitationColumns,
+        key: timestampKey(invitations.createdAt),
+      })
+      .from(reader.actor)
+      .leftJoin(
+        invitations,
+        and(
+          reader.holds,
+          pendingIn(staff),
+          afterCreated(invitations.createdAt, invitations.id, after),
+        ),
+      )
+      .where(reader.identifies)
       .orderBy(asc(invitations.createdAt), asc(invitations.id))
       .limit(limit + 1)
+    reader.assert(rows)
 
-    const page = takePage(rows, limit, (row) => [row.key, row.id])
+    const found = rows.flatMap((row) =>
+      row.invitation ? [{ ...row.invitation, key: row.key }] : [],
+    )
+    const page = takePage(found, limit, (row) => [row.key, row.id])
     return c.json({ data: page.data.map(invitationView), nextCursor: page.nextCursor }, 200)
   })
   .openapi(invite, async (c) => {

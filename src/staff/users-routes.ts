@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm'
-import { actorGuard, roleTooLow, staleSession } from '../auth/actor-guard'
+import { actorGuard, actorReader, roleTooLow, staleSession } from '../auth/actor-guard'
 import { requireStaff, staffOf } from '../auth/middleware'
 import type { StaffPrincipal } from '../auth/principal'
 import { minimumToGrant, roleAtLeast, type StaffRole } from '../auth/roles'
@@ -124,27 +124,36 @@ export const userRoutes = createRouter()
     const staff = staffOf(c)
     const after = decodeCursor(cursor, createdKeys)
 
+    const reader = actorReader(staff)
     const rows = await c.var.db
       .select({
-        id: users.id,
-        email: users.email,
-        name: users.name,
-        role: users.role,
-        createdAt: users.createdAt,
+        standing: reader.columns,
+        user: {
+          id: users.id,
+          email: users.email,
+          name: users.name,
+          role: users.role,
+          createdAt: users.createdAt,
+        },
         key: timestampKey(users.createdAt),
       })
-      .from(users)
-      .where(
+      .from(reader.actor)
+      .leftJoin(
+        users,
         and(
+          reader.holds,
           eq(users.organizationId, staff.organizationId),
           isNull(users.removedAt),
           afterCreated(users.createdAt, users.id, after),
         ),
       )
+      .where(reader.identifies)
       .orderBy(asc(users.createdAt), asc(users.id))
       .limit(limit + 1)
+    reader.assert(rows)
 
-    const page = takePage(rows, limit, (row) => [row.key, row.id])
+    const found = rows.flatMap((row) => (row.user ? [{ ...row.user, key: row.key }] : []))
+    const page = takePage(found, limit, (row) => [row.key, row.id])
     return c.json({ data: page.data.map(userView), nextCursor: page.nextCursor }, 200)
   })
   .openapi(
