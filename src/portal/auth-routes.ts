@@ -18,7 +18,6 @@ import { createRouter } from '../platform/hono'
 import {
   jsonBody,
   jsonResponse,
-  missingOnBadPath,
   noSecurity,
   portalSecurity,
   problems,
@@ -35,16 +34,14 @@ const LinkRequest = z
   })
   .openapi('PortalLinkRequest')
 
-const LinkParams = z.object({
-  token: z
-    .string()
-    .regex(secretPattern('portalLink'))
-    .openapi({ param: { name: 'token', in: 'path' }, description: 'The token from the mail' }),
-})
+const LinkToken = z
+  .string()
+  .regex(secretPattern('portalLink'), 'not a sign-in token')
+  .openapi({ description: 'The token from the mail link’s fragment (`#token=cml_…`)' })
 
-const SessionRequest = z
-  .strictObject({ token: z.string().regex(secretPattern('portalLink'), 'not a sign-in token') })
-  .openapi('PortalSessionRequest')
+const InspectRequest = z.strictObject({ token: LinkToken }).openapi('PortalLinkInspection')
+
+const SessionRequest = z.strictObject({ token: LinkToken }).openapi('PortalSessionRequest')
 
 const Accepted = z.object({ message: z.string() }).openapi('PortalLinkAccepted')
 
@@ -80,17 +77,21 @@ const requestLink = createRoute({
   responses: { 202: jsonResponse(Accepted, 'Accepted'), ...problems(400, 413, 415) },
 })
 
-const openLink = createRoute({
-  method: 'get',
-  path: '/v1/portal/auth/links/{token}',
+const inspectLink = createRoute({
+  method: 'post',
+  path: '/v1/portal/auth/links/inspect',
   tags: ['Portal'],
   summary: 'What a sign-in link is for; does not use it up',
   description:
-    'Mail scanners open links, so opening changes nothing: signing in takes an explicit ' +
+    'The token travels in the body, never in a URL, so no access log records it. Mail ' +
+    'scanners open links, so inspecting changes nothing: signing in takes an explicit ' +
     'POST /v1/portal/auth/sessions. Unknown, used and expired links answer 404.',
   security: noSecurity,
-  request: { params: LinkParams },
-  responses: { 200: jsonResponse(LinkView, 'The link is usable'), ...problems(404) },
+  request: { body: jsonBody(InspectRequest) },
+  responses: {
+    200: jsonResponse(LinkView, 'The link is usable'),
+    ...problems(400, 404, 413, 415),
+  },
 })
 
 const startSession = createRoute({
@@ -201,29 +202,25 @@ export const portalAuthRoutes = createRouter()
     }
     return c.json(acceptedBody, 202)
   })
-  .openapi(
-    openLink,
-    async (c) => {
-      const { token } = c.req.valid('param')
-      const { db } = c.var
+  .openapi(inspectLink, async (c) => {
+    const { token } = c.req.valid('json')
+    const { db } = c.var
 
-      const hash = await hashSecret(token)
-      const result = await db.execute(sql`
-        select ${partyColumns}, ${isoTimestamp(sql`l.expires_at`)} as "expiresAt"
-        from ${portalSignInLinks} l
-        join ${clientContacts} ct on ct.id = l.contact_id
-        join ${clients} cl on cl.id = ct.client_id
-        join ${organizations} o on o.id = l.organization_id
-        where l.token_hash = ${hash} and l.consumed_at is null and l.expires_at > now()
-          and ct.disabled_at is null and cl.deleted_at is null`)
-      const row = rawRows<PartyRow & { expiresAt: string }>(result)[0]
-      if (!row) throw notFound('sign-in link')
+    const hash = await hashSecret(token)
+    const result = await db.execute(sql`
+      select ${partyColumns}, ${isoTimestamp(sql`l.expires_at`)} as "expiresAt"
+      from ${portalSignInLinks} l
+      join ${clientContacts} ct on ct.id = l.contact_id
+      join ${clients} cl on cl.id = ct.client_id
+      join ${organizations} o on o.id = l.organization_id
+      where l.token_hash = ${hash} and l.consumed_at is null and l.expires_at > now()
+        and ct.disabled_at is null and cl.deleted_at is null`)
+    const row = rawRows<PartyRow & { expiresAt: string }>(result)[0]
+    if (!row) throw notFound('sign-in link')
 
-      c.header('cache-control', 'no-store')
-      return c.json({ ...partyOf(row), expiresAt: row.expiresAt }, 200)
-    },
-    missingOnBadPath('sign-in link'),
-  )
+    c.header('cache-control', 'no-store')
+    return c.json({ ...partyOf(row), expiresAt: row.expiresAt }, 200)
+  })
   .openapi(startSession, async (c) => {
     const { token } = c.req.valid('json')
     const { db, config, log } = c.var

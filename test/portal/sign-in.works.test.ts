@@ -1,11 +1,13 @@
-// Portal sign-in: a contact asks for a link by email; opening the link shows it without
-// using it up; an explicit POST consumes it once and returns a portal session token.
+// Portal sign-in: a contact asks for a link by email; the mail link carries the token in its
+// fragment; inspecting it (a POST, token in the body) shows it without using it up; an
+// explicit POST consumes it once and returns a portal session token.
 import { eq, sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { hashSecret } from '../../src/auth/secrets'
 import { portalSignInLinks } from '../../src/db/schema'
 import {
   call,
+  config,
   database,
   expectProblem,
   expectStatus,
@@ -42,7 +44,7 @@ async function linkToken(tenant: Tenant) {
   return tokenIn(mail?.text ?? '', 'cml_')
 }
 
-const open = (token: string) => call(`/v1/portal/auth/links/${token}`)
+const open = (token: string) => call('/v1/portal/auth/links/inspect', { body: { token } })
 const consume = (token: string) => call('/v1/portal/auth/sessions', { body: { token } })
 
 describe('portal sign-in', () => {
@@ -151,11 +153,68 @@ describe('single-use link', () => {
     expectProblem(await consume(token), 401, 'unauthorized')
   })
 
-  it('malformed tokens answer 404 on open and 400 on consume, without a query', async () => {
+  it('malformed tokens answer 400 on inspect and on consume, without a query', async () => {
     const opened = await open('cml_short')
-    expectProblem(opened, 404, 'not_found')
+    expectProblem(opened, 400, 'validation_failed')
     expect(roundTrips(opened)).toBe(0)
     const refreshLike = `cmr_${'a'.repeat(43)}`
-    expectProblem(await consume(refreshLike), 400, 'validation_failed')
+    const consumed = await consume(refreshLike)
+    expectProblem(consumed, 400, 'validation_failed')
+    expect(roundTrips(consumed)).toBe(0)
+    const extra = await call('/v1/portal/auth/links/inspect', {
+      body: { token: `cml_${'a'.repeat(43)}`, consume: true },
+    })
+    expectProblem(extra, 400, 'validation_failed')
+  })
+})
+
+describe('the token stays out of URLs', () => {
+  it('the sign-in mail carries the token in the fragment, never in the path', async () => {
+    const tenant = await seedTenant()
+    await requestLink(tenant)
+    const text = (await latestMail(tenant.contact.email))?.text ?? ''
+    const base = config().PORTAL_BASE_URL
+
+    const token = tokenIn(text, 'cml_')
+    expect(text).toContain(`${base}/sign-in#token=${token}`)
+    expect(text).not.toMatch(/\/sign-in\/cml_/)
+    expect(text).not.toMatch(/[?&]token=/)
+  })
+
+  it('the contact invitation mail does too', async () => {
+    const tenant = await seedTenant()
+    const email = `invited-${unique()}@client.test`
+    const created = await call(`/v1/clients/${tenant.client.id}/contacts`, {
+      token: tenant.staff.manager.token,
+      body: { email, name: 'Invited Contact' },
+    })
+    expectStatus(created, 201)
+    const mail = await latestMail(email)
+    expect(mail?.kind).toBe('portal_invitation')
+    const token = tokenIn(mail?.text ?? '', 'cml_')
+
+    expect(mail?.text).toContain(`${config().PORTAL_BASE_URL}/sign-in#token=${token}`)
+    expect(mail?.text).not.toMatch(/\/sign-in\/cml_/)
+    expectStatus(await open(token), 200)
+  })
+
+  it('the old GET with the token in the path is gone and does not reveal the link', async () => {
+    const tenant = await seedTenant()
+    const token = await linkToken(tenant)
+
+    const byPath = await call(`/v1/portal/auth/links/${token}`)
+    expectProblem(byPath, 404, 'not_found')
+    expect(byPath.text).not.toContain(tenant.contact.email)
+    expect(byPath.text).not.toContain(tenant.organization.slug)
+    // Still usable: nothing looked it up.
+    expectStatus(await open(token), 200)
+    expectStatus(await consume(token), 201)
+  })
+
+  it('the OpenAPI document has no path parameter that carries a sign-in token', async () => {
+    const doc = json<{ paths: Record<string, unknown> }>(await call('/openapi.json'))
+    const paths = Object.keys(doc.paths).filter((path) => path.startsWith('/v1/portal/auth'))
+    expect(paths).toContain('/v1/portal/auth/links/inspect')
+    expect(paths.filter((path) => path.includes('{'))).toEqual([])
   })
 })

@@ -9,9 +9,9 @@ export const routes = defineRoutes([
     body: (t) => ({ organization: t.organization.slug, email: t.contact.email }),
   },
   {
-    route: 'GET /v1/portal/auth/links/{token}',
-    access: { public: 'the link token is the credential; opening changes nothing' },
-    params: () => ({ token: linkToken }),
+    route: 'POST /v1/portal/auth/links/inspect',
+    access: { public: 'the link token is the credential; inspecting changes nothing' },
+    body: () => ({ token: linkToken }),
   },
   {
     route: 'POST /v1/portal/auth/sessions',
