@@ -382,6 +382,10 @@ async function main(): Promise<void> {
     tokens,
   )
   for (const difference of parity.differences) say(`parity: ${difference}`)
+  // Refused on one side and answered on the other: the figures would compare nothing.
+  if (parity.differences.some((difference) => / status \d+ vs \d+$/.test(difference))) {
+    throw new Error('the stacks answer the same requests with different statuses (see above)')
+  }
   if (parity.differences.length > 0) {
     notes.push(
       `Parity: ${parity.differences.length} differences between the stacks' answers (see parity).`,

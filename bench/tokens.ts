@@ -15,11 +15,15 @@ export interface TokenSettings {
 /** A fresh secret per run: nothing from one run can be replayed against another. */
 export const newJwtSecret = () => `bench-${randomBytes(32).toString('base64url')}`
 
+/**
+ * The Worker refuses a token that claims a longer life than it signs for (its default
+ * ACCESS_TOKEN_TTL_SECONDS, 15 minutes); a whole bench run fits well inside that.
+ */
 export async function staffToken(
   settings: TokenSettings,
   organizationId: string,
   user: BenchUser,
-  ttlSeconds = 60 * 60,
+  ttlSeconds = 15 * 60,
 ): Promise<string> {
   const issuedAt = Math.floor(Date.now() / 1000)
   return new SignJWT({ org: organizationId, role: user.role, ver: user.authVersion })

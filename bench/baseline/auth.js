@@ -40,8 +40,13 @@ export function createTokens(config) {
           audience: 'currentmesh:staff',
           typ: 'at+jwt',
           requiredClaims: ['exp', 'iat', 'sub', 'org'],
+          maxTokenAge: config.ACCESS_TOKEN_TTL_SECONDS,
         }))
       } catch {
+        throw new HttpError(401, 'Unauthorized', 'The access token is not valid.')
+      }
+      // A token claiming a longer life than this server signs for was not minted here.
+      if (Number(payload.exp) - Number(payload.iat) > config.ACCESS_TOKEN_TTL_SECONDS) {
         throw new HttpError(401, 'Unauthorized', 'The access token is not valid.')
       }
       const role = roles.find((candidate) => candidate === payload.role)
