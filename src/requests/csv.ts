@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi'
 import type { priorities } from '../db/schema'
 import type { FieldError } from '../platform/errors'
-import { itemFields, Priority } from './schemas'
+import { DayInput, type ImportField, importFields, itemFields, Priority } from './schemas'
 
 /** A PBC list may have at most this many rows; bigger lists are split by the auditor. */
 export const maxImportRows = 1000
@@ -77,13 +77,17 @@ export function parseCsv(text: string): CsvRecord[] {
   return records
 }
 
+/**
+ * One row. A field is `undefined` when its column is not in the file (an update keeps the
+ * item's value) and `null` when its cell is empty (an update clears it).
+ */
 export interface ImportRow {
   reference: string
-  section: string | null
   title: string
-  description: string | null
-  dueDate: string | null
-  priority: (typeof priorities)[number] | null
+  section?: string | null
+  description?: string | null
+  dueDate?: string | null
+  priority?: (typeof priorities)[number] | null
   /** Order in the file, from 1: new items are appended in this order. */
   ord: number
 }
@@ -99,8 +103,6 @@ const columns = [
 ]
 const required = ['reference', 'title']
 
-const dayPattern = /^\d{4}-\d{2}-\d{2}$/
-
 /** `today + days` as YYYY-MM-DD, on UTC days like the database's `current_date`. */
 function daysFromToday(today: Date, days: number): string {
   const date = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()))
@@ -111,33 +113,26 @@ function daysFromToday(today: Date, days: number): string {
 const firstIssue = (result: z.ZodSafeParseResult<unknown>) =>
   result.success ? undefined : (result.error.issues[0]?.message ?? 'Invalid value')
 
-/**
- * A PBC list as import rows, or every problem found, row by row, in the error contract's
- * field-error shape (`rows.<row>.<column>`; `header.<column>` for the header line).
- */
-export function readPbcList(
-  text: string,
-  today: Date,
-): { rows: ImportRow[]; errors: FieldError[] } {
-  let records: CsvRecord[]
-  try {
-    records = parseCsv(text)
-  } catch (error) {
-    if (!(error instanceof CsvSyntaxError)) throw error
-    return {
-      rows: [],
-      errors: [{ path: `rows.${error.row}`, message: error.message, code: 'csv_syntax' }],
-    }
-  }
+const dueColumns = ['due_date', 'due_in_days']
 
+/** The fields a file sets, from its header: a column that is absent leaves its field alone. */
+function fieldsOf(names: string[]): ImportField[] {
+  const present = (name: string) => names.includes(name)
+  return importFields.filter((field) =>
+    field === 'dueDate' ? dueColumns.some(present) : present(field),
+  )
+}
+
+function headerErrors(names: string[]): FieldError[] {
   const errors: FieldError[] = []
-  const [header, ...body] = records
-  const names = (header?.cells ?? []).map((name) => name.trim().toLowerCase())
-  for (const name of names) {
+  names.forEach((name, index) => {
     if (!columns.includes(name)) {
       errors.push({ path: `header.${name}`, message: 'Unknown column', code: 'unknown_field' })
+    } else if (names.indexOf(name) !== index) {
+      // Which of two same-named columns was meant cannot be guessed.
+      errors.push({ path: `header.${name}`, message: 'Column repeated', code: 'duplicate' })
     }
-  }
+  })
   for (const name of required) {
     if (!names.includes(name)) {
       errors.push({ path: `header.${name}`, message: 'Required column', code: 'missing_column' })
@@ -150,6 +145,33 @@ export function readPbcList(
       code: 'conflicting_columns',
     })
   }
+  return errors
+}
+
+/**
+ * A PBC list as import rows, or every problem found, row by row, in the error contract's
+ * field-error shape (`rows.<row>.<column>`; `header.<column>` for the header line).
+ */
+export function readPbcList(
+  text: string,
+  today: Date,
+): { rows: ImportRow[]; fields: ImportField[]; errors: FieldError[] } {
+  let records: CsvRecord[]
+  try {
+    records = parseCsv(text)
+  } catch (error) {
+    if (!(error instanceof CsvSyntaxError)) throw error
+    return {
+      rows: [],
+      fields: [],
+      errors: [{ path: `rows.${error.row}`, message: error.message, code: 'csv_syntax' }],
+    }
+  }
+
+  const [header, ...body] = records
+  const names = (header?.cells ?? []).map((name) => name.trim().toLowerCase())
+  const fields = fieldsOf(names)
+  const errors = headerErrors(names)
   if (body.length === 0) {
     errors.push({ path: 'rows', message: 'The file has no data rows', code: 'empty' })
   }
@@ -160,7 +182,7 @@ export function readPbcList(
       code: 'too_many_rows',
     })
   }
-  if (errors.length > 0) return { rows: [], errors }
+  if (errors.length > 0) return { rows: [], fields, errors }
 
   const rows: ImportRow[] = []
   const firstRowOf = new Map<string, number>()
@@ -179,34 +201,38 @@ export function readPbcList(
       const value = record.cells[names.indexOf(name)]?.trim()
       return value === undefined || value === '' ? null : value
     }
-
-    const reference = itemFields.reference.safeParse(cell('reference') ?? '')
-    if (!reference.success) fail('reference', firstIssue(reference) ?? 'Invalid reference')
-    const title = itemFields.title.safeParse(cell('title') ?? '')
-    if (!title.success) fail('title', firstIssue(title) ?? 'Invalid title')
-    const section = cell('section')
-    if (section !== null && section.length > 120) fail('section', 'At most 120 characters')
-    const description = cell('description')
-    if (description !== null && description.length > 5000) {
-      fail('description', 'At most 5000 characters')
+    const parsed = <T>(column: string, schema: z.ZodType<T>, value: unknown) => {
+      const result = schema.safeParse(value)
+      if (!result.success) fail(column, firstIssue(result) ?? 'Invalid value')
+      return result
     }
 
-    const priorityCell = cell('priority')
-    const priority = priorityCell === null ? null : Priority.safeParse(priorityCell.toLowerCase())
-    if (priority !== null && !priority.success) fail('priority', 'One of low, medium, high, urgent')
-
-    let dueDate: string | null = null
-    const dueIn = cell('due_in_days')
-    const dueOn = cell('due_date')
-    if (dueIn !== null) {
-      const days = Number(dueIn)
-      if (!Number.isInteger(days) || days < 0 || days > 3650) {
+    const reference = parsed('reference', itemFields.reference, cell('reference') ?? '')
+    const title = parsed('title', itemFields.title, cell('title') ?? '')
+    const row: ImportRow = { reference: '', title: '', ord: index + 1 }
+    if (names.includes('section')) {
+      const section = parsed('section', itemFields.section, cell('section'))
+      row.section = section.data ?? null
+    }
+    if (names.includes('description')) {
+      const description = parsed('description', itemFields.description, cell('description'))
+      row.description = description.data ?? null
+    }
+    if (names.includes('priority')) {
+      const value = cell('priority')
+      const priority = Priority.nullable().safeParse(value?.toLowerCase() ?? null)
+      if (!priority.success) fail('priority', 'One of low, medium, high, urgent')
+      row.priority = priority.data ?? null
+    }
+    if (names.includes('due_in_days')) {
+      const dueIn = cell('due_in_days')
+      const days = dueIn === null ? null : Number(dueIn)
+      if (days === null) row.dueDate = null
+      else if (!Number.isInteger(days) || days < 0 || days > 3650) {
         fail('due_in_days', 'A whole number of days from 0 to 3650')
-      } else dueDate = daysFromToday(today, days)
-    } else if (dueOn !== null) {
-      if (!dayPattern.test(dueOn) || Number.isNaN(Date.parse(dueOn))) {
-        fail('due_date', 'A date as YYYY-MM-DD')
-      } else dueDate = dueOn
+      } else row.dueDate = daysFromToday(today, days)
+    } else if (names.includes('due_date')) {
+      row.dueDate = parsed('due_date', DayInput.nullable(), cell('due_date')).data ?? null
     }
 
     if (!reference.success || !title.success) return
@@ -216,15 +242,7 @@ export function readPbcList(
       return
     }
     firstRowOf.set(reference.data, record.row)
-    rows.push({
-      reference: reference.data,
-      section,
-      title: title.data,
-      description,
-      dueDate,
-      priority: priority?.success ? priority.data : null,
-      ord: index + 1,
-    })
+    rows.push({ ...row, reference: reference.data, title: title.data })
   })
-  return { rows: errors.length > 0 ? [] : rows, errors }
+  return { rows: errors.length > 0 ? [] : rows, fields, errors }
 }

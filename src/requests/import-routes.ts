@@ -16,15 +16,18 @@ import {
   staffSecurity,
   uuidParam,
 } from '../platform/openapi'
-import { readPbcList, type ImportRow } from './csv'
+import { type ImportRow, readPbcList } from './csv'
 import { type Caller, staffCaller, staffReader } from './guards'
 import { eventExists, requestIs } from './queries'
 import { outcomeOf, refuse, rowsOf, type WriteOutcome } from './respond'
-import { ImportQuery, ImportResultSchema } from './schemas'
+import { type ImportField, ImportQuery, ImportResultSchema } from './schemas'
 import { itemsChangeableIn, lockRequest } from './transitions'
 
 type ImportResult = z.infer<typeof ImportResultSchema>
 const present = (body: unknown) => ImportResultSchema.parse(body)
+// Keys stored before imports reported their changes replay without them.
+const presentReplay = (body: unknown) =>
+  ImportResultSchema.extend({ changes: ImportResultSchema.shape.changes.default([]) }).parse(body)
 
 const route = createRoute({
   method: 'post',
@@ -70,14 +73,18 @@ const invalidFile = (errors: ReturnType<typeof readPbcList>['errors']) =>
 const closedRequest = (status: string) =>
   new ApiError('conflict', { detail: `The request is ${status}; nothing can be imported.` })
 
-interface ExistingItem {
-  reference: string
-  section: string | null
-  title: string
-  description: string | null
-  dueDate: string | null
-  priority: string | null
+type ExistingItem = { reference: string } & Record<ImportField, string | null>
+
+/** Item columns by field; only the fields whose column is in the file are written. */
+const columnOf: Record<ImportField, string> = {
+  section: 'section',
+  title: 'title',
+  description: 'description',
+  dueDate: 'due_date',
+  priority: 'priority',
 }
+const columnList = (fields: readonly ImportField[], table: string) =>
+  sql.raw(fields.map((field) => `${table}.${columnOf[field]}`).join(', '))
 
 /** A dry run: the same verdict as the import, from one read of the request's live items. */
 async function preview(
@@ -85,6 +92,7 @@ async function preview(
   caller: Caller,
   requestId: string,
   rows: ImportRow[],
+  fields: readonly ImportField[],
 ): Promise<ImportResult> {
   const result = await c.var.db.execute(sql`
     select g.allowed, g.standing, r.status,
@@ -106,24 +114,26 @@ async function preview(
   if (!changeable.includes(row.status)) throw closedRequest(row.status)
 
   const existing = new Map((row.existing ?? []).map((item) => [item.reference, item]))
-  const same = (a: ImportRow, b: ExistingItem) =>
-    a.section === b.section &&
-    a.title === b.title &&
-    a.description === b.description &&
-    a.dueDate === b.dueDate &&
-    a.priority === b.priority
   const plan: ImportResult = {
     dryRun: true,
     rows: rows.length,
     created: [],
     updated: [],
     unchanged: [],
+    changes: [],
   }
   for (const item of rows) {
     const current = existing.get(item.reference)
-    if (current === undefined) plan.created.push(item.reference)
-    else if (same(item, current)) plan.unchanged.push(item.reference)
-    else plan.updated.push(item.reference)
+    if (current === undefined) {
+      plan.created.push(item.reference)
+      continue
+    }
+    const changed = fields.filter((field) => (item[field] ?? null) !== current[field])
+    if (changed.length === 0) plan.unchanged.push(item.reference)
+    else {
+      plan.updated.push(item.reference)
+      plan.changes.push({ reference: item.reference, fields: changed })
+    }
   }
   return plan
 }
@@ -141,11 +151,11 @@ export const importRoutes = createRouter().openapi(
     readCsvBody(c.req.header('content-type'))
     const text = await c.req.text()
 
-    const { rows, errors } = readPbcList(text, new Date())
+    const { rows, fields, errors } = readPbcList(text, new Date())
     if (errors.length > 0) throw invalidFile(errors)
     if (dryRun === true) {
       const reader = staffReader(c.var.db, staff, 'manager')
-      return c.json(present(await preview(c, reader, requestId, rows)), 200)
+      return c.json(present(await preview(c, reader, requestId, rows, fields)), 200)
     }
 
     const caller = staffCaller(c.var.db, staff, 'manager')
@@ -170,6 +180,18 @@ export const importRoutes = createRouter().openapi(
       where ${filter})`
     const body = sql`(select jsonb_build_object('dryRun', false) || ev.after
       from activity_events ev where ev.id = ${eventId}::uuid)`
+    // A column absent from the file keeps the item's value; an empty cell clears it.
+    const assignments = sql.raw(
+      fields.map((field) => `${columnOf[field]} = excluded.${columnOf[field]}`).join(', '),
+    )
+    const differs = (item: string, next: string) =>
+      sql.join(
+        fields.map(
+          (field) => sql`case when ${sql.raw(`${item}.${columnOf[field]}`)} is distinct from
+            ${sql.raw(`${next}.${columnOf[field]}`)} then ${field}::text end`,
+        ),
+        sql`, `,
+      )
 
     const result = await executeWrite<ImportOutcome>(c.var.db, {
       key,
@@ -180,6 +202,18 @@ export const importRoutes = createRouter().openapi(
         with target as (
           select r.id from requests r
           where ${requestIs(org, requestId)} and r.status in ${itemsChangeableIn} and ${gate}
+        ), incoming as (
+          select n.reference, n.section, n.title, n.description, n.due_date, n.priority, n.ord
+          from jsonb_to_recordset(${incoming}::jsonb) as n(reference text,
+            section text, title text, description text, due_date date, priority priority,
+            ord integer)
+        ), changed as (
+          -- Read before the upsert (one snapshot per statement): the fields each row changes.
+          select n.reference, n.ord,
+            array_remove(array[${differs('i', 'n')}]::text[], null) as fields
+          from target t
+          join request_items i on i.request_id = t.id and i.deleted_at is null
+          join incoming n on n.reference = i.reference
         ), upserted as (
           insert into request_items (organization_id, request_id, reference, section, title,
             description, due_date, priority, position)
@@ -187,18 +221,11 @@ export const importRoutes = createRouter().openapi(
             n.priority,
             coalesce((select max(x.position) from request_items x where x.request_id = t.id), 0)
               + n.ord
-          from target t cross join jsonb_to_recordset(${incoming}::jsonb) as n(reference text,
-            section text, title text, description text, due_date date, priority priority,
-            ord integer)
+          from target t cross join incoming n
           on conflict (request_id, reference) where deleted_at is null do update
-            set section = excluded.section, title = excluded.title,
-              description = excluded.description, due_date = excluded.due_date,
-              priority = excluded.priority, revision = request_items.revision + 1,
-              updated_at = now()
-            where (request_items.section, request_items.title, request_items.description,
-                request_items.due_date, request_items.priority)
-              is distinct from (excluded.section, excluded.title, excluded.description,
-                excluded.due_date, excluded.priority)
+            set ${assignments}, revision = request_items.revision + 1, updated_at = now()
+            where (${columnList(fields, 'request_items')})
+              is distinct from (${columnList(fields, 'excluded')})
           -- xmax is 0 only on a freshly inserted row: tells creations from updates.
           returning id, request_id, reference, (xmax = 0) as inserted
         ), item_events as (
@@ -207,6 +234,9 @@ export const importRoutes = createRouter().openapi(
           select gen_random_uuid(), ${org}::uuid, 'user', ${staff.userId}::uuid, u.request_id,
             u.id, case when u.inserted then 'item.created' else 'item.updated' end,
             jsonb_build_object('reference', u.reference, 'source', 'import')
+              || case when u.inserted then '{}'::jsonb else jsonb_build_object('fields',
+                (select to_jsonb(ch.fields) from changed ch where ch.reference = u.reference))
+              end
           from upserted u
         ), touched as (
           update requests r set revision = r.revision + 1, updated_at = now()
@@ -221,7 +251,11 @@ export const importRoutes = createRouter().openapi(
               ${inFileOrder(sql`f.ref in (select reference from upserted where inserted)`)},
             'updated',
               ${inFileOrder(sql`f.ref in (select reference from upserted where not inserted)`)},
-            'unchanged', ${inFileOrder(sql`f.ref not in (select reference from upserted)`)})
+            'unchanged', ${inFileOrder(sql`f.ref not in (select reference from upserted)`)},
+            'changes', (select coalesce(jsonb_agg(jsonb_build_object('reference', ch.reference,
+                'fields', to_jsonb(ch.fields)) order by ch.ord), '[]'::jsonb)
+              from changed ch
+              where ch.reference in (select reference from upserted where not inserted)))
         from target t`,
       ],
       done: eventExists(eventId),
@@ -234,7 +268,7 @@ export const importRoutes = createRouter().openapi(
           as request_status`,
       ),
     })
-    if (result.replay) return c.json(present(result.replay.body), 200, replayedHeaders)
+    if (result.replay) return c.json(presentReplay(result.replay.body), 200, replayedHeaders)
 
     const outcome = result.outcome
     if (!outcome.done) {

@@ -8,8 +8,23 @@ export const RequestStatus = z.enum(requestStatuses).openapi('RequestStatus')
 export const ItemStatus = z.enum(itemStatuses).openapi('ItemStatus')
 
 const day = () => z.iso.date().openapi({ example: '2026-12-31' })
+
 const text = (max: number) => z.string().trim().min(1).max(max)
 const optionalText = (max: number) => z.string().trim().max(max).nullable().optional()
+
+// Postgres stores years from 4713 BC, zod accepts 0000 (which Postgres refuses): inputs keep
+// to years an audit can mean.
+const sensibleYear = (value: string) => {
+  const year = Number(value.slice(0, 4))
+  return year >= 1900 && year <= 9999
+}
+const yearRange = { message: 'Years 1900 to 9999 only' }
+
+/** A day (YYYY-MM-DD) as an input: a real calendar day in years 1900–9999. */
+export const DayInput = z.iso
+  .date()
+  .refine(sensibleYear, yearRange)
+  .openapi({ example: '2026-12-31', description: 'YYYY-MM-DD, years 1900 to 9999' })
 
 const Named = z.object({ id: z.uuid(), name: z.string() })
 
@@ -132,6 +147,10 @@ export const PortalItemSchema = ItemSchema.pick({
 
 export const PortalCommentSchema = CommentSchema.omit({ internal: true }).openapi('PortalComment')
 
+/** The item fields a PBC list can set, by their API names. */
+export const importFields = ['section', 'title', 'description', 'dueDate', 'priority'] as const
+export type ImportField = (typeof importFields)[number]
+
 export const ImportResultSchema = z
   .object({
     dryRun: z.boolean(),
@@ -139,6 +158,9 @@ export const ImportResultSchema = z
     created: z.array(z.string()).openapi({ description: 'References of new items' }),
     updated: z.array(z.string()).openapi({ description: 'References of changed items' }),
     unchanged: z.array(z.string()),
+    changes: z
+      .array(z.object({ reference: z.string(), fields: z.array(z.enum(importFields)) }))
+      .openapi({ description: 'For each updated item, in file order: the fields that change' }),
   })
   .openapi('ImportResult')
 
@@ -150,7 +172,7 @@ export const CreateRequestBody = z
     title: text(200),
     description: optionalText(5000),
     priority: Priority.default('medium'),
-    dueDate: day().nullable().optional(),
+    dueDate: DayInput.nullable().optional(),
     assigneeId: z.uuid().nullable().optional(),
   })
   .openapi('CreateRequest')
@@ -162,7 +184,7 @@ export const UpdateRequestBody = z
     title: text(200).optional(),
     description: optionalText(5000),
     priority: Priority.optional(),
-    dueDate: day().nullable().optional(),
+    dueDate: DayInput.nullable().optional(),
   })
   .refine(atLeastOne, 'Send at least one field to change')
   .openapi('UpdateRequest')
@@ -188,7 +210,7 @@ export const itemFields = {
   section: optionalText(120),
   title: text(300),
   description: optionalText(5000),
-  dueDate: day().nullable().optional(),
+  dueDate: DayInput.nullable().optional(),
   priority: Priority.nullable().optional(),
 }
 
@@ -239,6 +261,7 @@ const flag = z
 const search = z.string().trim().min(1).max(100).optional()
 
 const updatedSince = timestamp()
+  .refine(sensibleYear, yearRange)
   .optional()
   .openapi({ description: 'Sync: rows changed at or after this instant, tombstones included' })
 
@@ -257,8 +280,8 @@ export const RequestListQuery = PageQuery.extend({
   clientId: z.uuid().optional(),
   assigneeId: z.uuid().optional(),
   priority: listOf(Priority).optional().openapi({ description: 'Comma-separated priorities' }),
-  dueBefore: day().optional().openapi({ description: 'Due on or before this day' }),
-  dueAfter: day().optional().openapi({ description: 'Due on or after this day' }),
+  dueBefore: DayInput.optional().openapi({ description: 'Due on or before this day' }),
+  dueAfter: DayInput.optional().openapi({ description: 'Due on or after this day' }),
   overdue: flag,
   updatedSince,
   sort: z.enum(requestSorts).optional().openapi({

@@ -56,6 +56,20 @@ describe('import: refused', () => {
     ])
   })
 
+  it('refuses a repeated column, naming it', async () => {
+    const tenant = await seedTenant()
+    const request = await createRequest(tenant)
+    for (const dryRun of [true, false]) {
+      const response = await importCsv(tenant, request.id, 'reference,title,Title\nA-1,a,b\n', {
+        dryRun,
+      })
+      expectProblem(response, 400, 'validation_failed')
+      expect((response.body as Problem).errors, response.text).toEqual([
+        { path: 'header.title', message: 'Column repeated', code: 'duplicate' },
+      ])
+    }
+  })
+
   it('refuses broken CSV, an empty list and too many rows', async () => {
     const tenant = await seedTenant()
     const request = await createRequest(tenant)

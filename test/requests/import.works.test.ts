@@ -85,7 +85,11 @@ describe('import: the PBC list', () => {
       await importCsv(tenant, request.id, edited, { dryRun: true }),
     )
     const applied = json<ImportResult>(await importCsv(tenant, request.id, edited))
-    expect(applied).toMatchObject({ created: ['Z-1'], updated: ['C-2'] })
+    expect(applied).toMatchObject({
+      created: ['Z-1'],
+      updated: ['C-2'],
+      changes: [{ reference: 'C-2', fields: ['title'] }],
+    })
     expect(applied.unchanged).toHaveLength(26)
     expect({ ...applied, dryRun: true }).toEqual(planned)
 
@@ -158,6 +162,7 @@ describe('import: the PBC list', () => {
       created: ['A-1', 'A-2'],
       updated: [],
       unchanged: [],
+      changes: [],
     })
   })
 })
