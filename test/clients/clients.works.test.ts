@@ -120,7 +120,7 @@ describe('client contacts', () => {
 
     const mail = await latestMail(email.toLowerCase())
     expect(mail?.kind).toBe('portal_invitation')
-    expect(mail?.text).toMatch(/\/portal\/sign-in\/cml_[A-Za-z0-9_-]{43}/)
+    expect(mail?.text).toMatch(/\/portal\/sign-in#token=cml_[A-Za-z0-9_-]{43}/)
 
     const list = await call(`/v1/clients/${tenant.client.id}/contacts`, {
       token: tenant.staff.member.token,
