@@ -18,6 +18,7 @@ import { issueRefreshToken, revokeFamilyOf, rotateRefreshToken } from './refresh
 import { secretPattern } from './secrets'
 import {
   EmailInput,
+  LoginPasswordInput,
   MeView,
   NameInput,
   PasswordInput,
@@ -36,9 +37,9 @@ const SignupBody = z
 
 const LoginBody = z
   .strictObject({
-    organization: z.string().min(1).max(63).openapi({ description: 'The organization slug' }),
+    organization: SlugInput,
     email: EmailInput,
-    password: z.string().min(1).max(256),
+    password: LoginPasswordInput,
   })
   .openapi('LoginRequest')
 

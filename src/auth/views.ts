@@ -4,10 +4,15 @@ import type { Config } from '../env'
 import type { StaffRole } from './roles'
 import { signStaffToken } from './tokens'
 
+// Postgres text cannot hold U+0000; refusing it here names the field instead of failing in SQL.
+const withoutNul = (value: string) => !value.includes('\u0000')
+const nulMessage = 'must not contain the NUL character (U+0000)'
+
 /** Emails are compared case-folded: stored and looked up in lower case. */
 export const EmailInput = z
   .email()
   .max(254)
+  .refine(withoutNul, nulMessage)
   .transform((email) => email.toLowerCase())
   .openapi({ example: 'ada@example.com' })
 
@@ -15,15 +20,22 @@ export const PasswordInput = z
   .string()
   .min(12, 'at least 12 characters')
   .max(256)
+  .refine(withoutNul, nulMessage)
   .openapi({ description: '12 to 256 characters', example: 'correct horse battery staple' })
 
-export const NameInput = z.string().trim().min(1).max(200)
+/** A password as typed at login: any length the stored rule ever allowed. */
+export const LoginPasswordInput = z.string().min(1).max(256).refine(withoutNul, nulMessage)
 
+export const NameInput = z.string().trim().min(1).max(200).refine(withoutNul, nulMessage)
+
+/** Slugs are case-folded like emails, so `Acme-Audit` names the firm `acme-audit`. */
 export const SlugInput = z
   .string()
-  .regex(/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/, 'lowercase letters, digits and inner hyphens')
+  .refine(withoutNul, nulMessage)
+  .toLowerCase()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/, 'letters, digits and inner hyphens')
   .openapi({
-    description: 'Public handle of the organization, 3 to 63 characters',
+    description: 'Public handle of the organization, 3 to 63 characters, case-insensitive',
     example: 'acme-audit',
   })
 

@@ -3,7 +3,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import { portalOf, requirePortal } from '../auth/middleware'
 import { hashSecret, newSecret, secretPattern } from '../auth/secrets'
 import { signPortalToken } from '../auth/tokens'
-import { EmailInput } from '../auth/views'
+import { EmailInput, SlugInput } from '../auth/views'
 import {
   clientContacts,
   clients,
@@ -29,7 +29,7 @@ import { portalSessionEnded, portalSessionHolds } from './session-guard'
 
 const LinkRequest = z
   .strictObject({
-    organization: z.string().min(1).max(63).openapi({ description: 'The firm’s slug' }),
+    organization: SlugInput,
     email: EmailInput,
   })
   .openapi('PortalLinkRequest')
