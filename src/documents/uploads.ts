@@ -5,6 +5,7 @@ import { ApiError, notFound } from '../platform/errors'
 import { timestamp } from '../platform/openapi'
 import type { Services } from '../platform/services'
 import { eventExists } from '../requests/queries'
+import { noNul, withoutNul } from '../requests/schemas'
 import { itemSubmittedStatements, lockRequest } from '../requests/transitions'
 import { type DocumentActor, explainMissing, uploadOpen } from './access'
 import { contentDisposition, sanitizeFilename } from './content-disposition'
@@ -13,7 +14,12 @@ import { presignUpload } from './signer'
 
 export const UploadRequestSchema = z
   .strictObject({
-    filename: z.string().min(1).max(255).openapi({ example: 'Bank confirmation 2026.pdf' }),
+    filename: z
+      .string()
+      .min(1)
+      .max(255)
+      .refine(noNul, withoutNul)
+      .openapi({ example: 'Bank confirmation 2026.pdf' }),
     contentType: z
       .string()
       .max(127)

@@ -9,8 +9,13 @@ export const ItemStatus = z.enum(itemStatuses).openapi('ItemStatus')
 
 const day = () => z.iso.date().openapi({ example: '2026-12-31' })
 
-const text = (max: number) => z.string().trim().min(1).max(max)
-const optionalText = (max: number) => z.string().trim().max(max).nullable().optional()
+// Postgres text cannot hold U+0000: refused here, so the error names the field.
+export const withoutNul = { message: 'Must not contain NUL (U+0000) characters' }
+export const noNul = (value: string) => !value.includes('\u0000')
+
+const text = (max: number) => z.string().trim().min(1).max(max).refine(noNul, withoutNul)
+const optionalText = (max: number) =>
+  z.string().trim().max(max).refine(noNul, withoutNul).nullable().optional()
 
 // Postgres stores years from 4713 BC, zod accepts 0000 (which Postgres refuses): inputs keep
 // to years an audit can mean.
@@ -203,6 +208,7 @@ const reference = z
   .min(1)
   .max(40)
   .regex(/^[^\s,;]+( [^\s,;]+)*$/, 'No commas, semicolons or repeated spaces')
+  .refine(noNul, withoutNul)
   .openapi({ example: 'C-2' })
 
 export const itemFields = {
@@ -258,7 +264,7 @@ const flag = z
   .transform((value) => value === 'true')
   .optional()
 
-const search = z.string().trim().min(1).max(100).optional()
+const search = z.string().trim().min(1).max(100).refine(noNul, withoutNul).optional()
 
 const updatedSince = timestamp()
   .refine(sensibleYear, yearRange)

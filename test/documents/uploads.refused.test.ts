@@ -65,6 +65,7 @@ describe('limits, before any URL is minted', () => {
       'body.contentType',
     ],
     ['an empty filename', { ...pdf(), filename: '' }, 'body.filename'],
+    ['a NUL in the filename', { ...pdf(), filename: 'bank\u0000.pdf' }, 'body.filename'],
     [
       'a checksum that is not SHA-256 hex',
       { ...pdf(), checksumSha256: 'abc' },
@@ -82,6 +83,24 @@ describe('limits, before any URL is minted', () => {
       json<{ errors: { path: string }[] }>(response).errors.map((error) => error.path),
     ).toContain(path)
     expect(roundTrips(response)).toBe(0)
+  })
+
+  it('refuses a NUL in the filename through the portal too, naming the field', async () => {
+    const tenant = await seedTenant()
+    const items = await seedItems(tenant)
+    const before = await tenantSnapshot(tenant.organization.id)
+
+    const response = await call(uploadsPath(items, 0, true), {
+      token: tenant.portal.token,
+      body: { ...pdf(), filename: 'statement\u0000.pdf' },
+    })
+
+    expectProblem(response, 400, 'validation_failed')
+    expect(json<{ errors: { path: string; message: string }[] }>(response).errors).toEqual([
+      expect.objectContaining({ path: 'body.filename', message: expect.stringMatching(/NUL/) }),
+    ])
+    expect(roundTrips(response)).toBe(0)
+    expect(await tenantSnapshot(tenant.organization.id)).toEqual(before)
   })
 })
 
