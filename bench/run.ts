@@ -486,6 +486,13 @@ async function main(): Promise<void> {
       baselineNode: (
         await run('bench/baseline/node_modules/.bin/node', ['--version'])
       ).stdout.trim(),
+      // The bundle is built from the working tree, which others may be changing meanwhile.
+      commit: (await run('git', ['rev-parse', '--short', 'HEAD'])).stdout.trim(),
+      uncommittedSourceFiles: String(
+        (await run('git', ['status', '--porcelain', '--', 'src'])).stdout
+          .split('\n')
+          .filter(Boolean).length,
+      ),
     },
     settings: { ...settings, postgres: 'PostgreSQL on 127.0.0.1:5432', redis: redisUrl },
     seed: { ...counts },
