@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
 import { requireStaff, staffOf } from '../auth/middleware'
 import { createRouter } from '../platform/hono'
+import { IdempotencyHeader, replayedHeaders } from '../platform/idempotency'
 import {
   jsonBody,
   jsonResponse,
@@ -12,8 +13,10 @@ import { rateLimit } from '../rate-limit/middleware'
 import { staffActor } from './access'
 import { DocumentSchema, ItemParams, UploadParams } from './model'
 import {
+  CompletionKeyHeader,
   completeUpload,
   createUploadIntent,
+  intentKeyOf,
   UploadIntentSchema,
   UploadRequestSchema,
 } from './uploads'
@@ -33,10 +36,17 @@ const createUpload = createRoute({
   security: staffSecurity,
   // The per-organization upload budget, after the caller is known.
   middleware: [requireStaff(), rateLimit('uploads')] as const,
-  request: { params: ItemParams, body: jsonBody(UploadRequestSchema) },
+  request: {
+    params: ItemParams,
+    body: jsonBody(UploadRequestSchema),
+    headers: IdempotencyHeader,
+  },
   responses: {
-    201: jsonResponse(UploadIntentSchema, 'Upload URL minted'),
-    ...problems(400, 401, 403, 404, 409, 413, 415, 429),
+    201: jsonResponse(
+      UploadIntentSchema,
+      'Upload URL minted (or replayed: `Idempotent-Replayed: true`)',
+    ),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429),
   },
 })
 
@@ -52,7 +62,7 @@ const complete = createRoute({
     'A missing object is 409, a mismatched one 422; neither records anything.',
   security: staffSecurity,
   middleware: [requireStaff()] as const,
-  request: { params: UploadParams },
+  request: { params: UploadParams, headers: CompletionKeyHeader },
   responses: {
     201: jsonResponse(DocumentSchema, 'Verified and recorded as a new version'),
     200: jsonResponse(DocumentSchema, 'Already completed: the version recorded then'),
@@ -68,10 +78,17 @@ export const uploadRoutes = createRouter()
       const target = c.req.valid('param')
       const input = c.req.valid('json')
 
-      const intent = await createUploadIntent(c.var, actor, target, input, (documentId) =>
-        staffCompletePath(target.requestId, target.itemId, documentId),
+      const key = await intentKeyOf(c, actor, input)
+
+      const { intent, replayed } = await createUploadIntent(
+        c.var,
+        actor,
+        target,
+        input,
+        (documentId) => staffCompletePath(target.requestId, target.itemId, documentId),
+        key,
       )
-      return c.json(intent, 201)
+      return c.json(intent, 201, replayed ? replayedHeaders : {})
     },
     missingOnBadPath('item'),
   )

@@ -2,6 +2,13 @@ import { z } from '@hono/zod-openapi'
 import { type SQL, sql } from 'drizzle-orm'
 import { activityEvents, documents, requestItems, requests, uploadIntents } from '../db/schema'
 import { ApiError, notFound } from '../platform/errors'
+import type { AppContext } from '../platform/hono'
+import {
+  executeWrite,
+  type IdempotencyKey,
+  idempotencyKeyOf,
+  storedResponseBody,
+} from '../platform/idempotency'
 import { timestamp } from '../platform/openapi'
 import type { Services } from '../platform/services'
 import { eventExists } from '../requests/queries'
@@ -52,6 +59,21 @@ export const UploadIntentSchema = z
   .openapi('UploadIntent')
 
 export type UploadRequest = z.infer<typeof UploadRequestSchema>
+
+/** The intent's Idempotency-Key, scoped to the acting user or contact. */
+export const intentKeyOf = (c: AppContext, actor: DocumentActor, input: UploadRequest) =>
+  idempotencyKeyOf(
+    c,
+    { organizationId: actor.caller.organizationId, principalId: actor.caller.id },
+    JSON.stringify(input),
+  )
+
+/** Completion is idempotent by itself: a key is accepted, and changes nothing. */
+export const CompletionKeyHeader = z.object({
+  'idempotency-key': z.string().optional().openapi({
+    description: 'Accepted and ignored: completing again already returns the same version',
+  }),
+})
 
 export interface ItemTarget {
   requestId: string
@@ -107,11 +129,20 @@ type IntentOutcome = {
   standing: unknown
   item_status: string | null
   created: boolean
+  /** On a replay: the intent it returns is still waiting for its upload. */
+  replay_open: boolean
 }
 
+/** What an intent's key stores for replays; the terms are the request's own (same body). */
+const StoredIntent = z.object({ documentId: z.uuid(), signedAt: z.iso.datetime() })
+
 /**
- * Records the intent and signs a PUT for it, in one statement: the item is looked up with the
- * actor's access rules and the intent inserted only if the item still takes uploads.
+ * Records the intent and signs a PUT for it, in one batch: the item is looked up with the
+ * actor's access rules and the intent inserted only if the item still takes uploads. With an
+ * Idempotency-Key, a retry gets the same document: while its upload is still awaited the URL
+ * is signed afresh (same key and terms) and the intent's expiry moves with it, in the same
+ * batch, so the sweeper never takes an intent whose URL still works; once completed (or
+ * swept), the first URL comes back unchanged.
  */
 export async function createUploadIntent(
   services: Pick<Services, 'config' | 'db'>,
@@ -119,6 +150,7 @@ export async function createUploadIntent(
   target: ItemTarget,
   input: UploadRequest,
   completePath: (documentId: string) => string,
+  idempotencyKey: IdempotencyKey | undefined,
 ) {
   const { config, db } = services
   const { caller } = actor
@@ -126,51 +158,92 @@ export async function createUploadIntent(
   const filename = sanitizeFilename(input.filename)
   const checksum = input.checksumSha256?.toLowerCase() ?? null
   const documentId = crypto.randomUUID()
-  const key = objectKey({ organizationId: caller.organizationId, ...target, documentId })
   const now = new Date()
   const expiresAt = new Date(now.getTime() + config.UPLOAD_URL_TTL_SECONDS * 1000)
+  const keyOf = (id: string) =>
+    objectKey({ organizationId: caller.organizationId, ...target, documentId: id })
 
-  const result = await db.execute<IntentOutcome>(sql`
-    with target as (
-      select ${requestItems.status}::text as item_status, ${uploadOpen(actor)} as upload_open
-      from ${requestItems}, ${requests}, ${gate(actor)}
-      where g.allowed and ${visibleItem(actor, target)}
-    ), created as (
+  const replayedId =
+    idempotencyKey === undefined
+      ? sql`null::uuid`
+      : sql`(${storedResponseBody(idempotencyKey)} ->> 'documentId')::uuid`
+  const thisItemsIntent = (id: SQL) => sql`${uploadIntents.id} = ${id}
+    and ${uploadIntents.organizationId} = ${caller.organizationId}
+    and ${uploadIntents.requestId} = ${target.requestId}
+    and ${uploadIntents.itemId} = ${target.itemId}`
+  const renew = sql`
+    update ${uploadIntents} set expires_at = greatest(${uploadIntents.expiresAt},
+      ${expiresAt.toISOString()}::timestamptz)
+    where ${thisItemsIntent(replayedId)} and ${uploadIntents.completedAt} is null
+      and ${caller.holds}`
+
+  const result = await executeWrite<IntentOutcome>(db, {
+    key: idempotencyKey,
+    allowed: caller.holds,
+    change: (claim) => [
+      sql`
       insert into ${uploadIntents} (
         id, organization_id, request_id, item_id, object_key, filename, content_type,
         size_bytes, checksum_sha256, created_by_type, created_by_id, expires_at
       )
       select ${documentId}::uuid, ${caller.organizationId}::uuid, ${target.requestId}::uuid,
-        ${target.itemId}::uuid, ${key}, ${filename}, ${contentType}, ${input.sizeBytes}::bigint,
-        ${checksum}, ${caller.type}::actor_type, ${caller.id}::uuid, ${expiresAt}::timestamptz
-      from target
-      where target.upload_open and target.item_status <> 'accepted'
-      returning id
-    )
-    select g.standing, t.item_status, exists (select 1 from created) as created
-    from ${gate(actor)} left join target t on true
-  `)
-  const outcome = result.rows[0]
-  if (!outcome?.item_status) explainMissing(actor, outcome?.standing, notFound('item'))
-  if (!outcome.created) throw closedError(outcome.item_status)
-
-  const terms = {
-    contentType,
-    sizeBytes: input.sizeBytes,
-    contentDisposition: contentDisposition(filename),
-    checksumSha256: checksum,
-  }
-  const upload = await presignUpload(config, key, terms, now)
-  return {
-    documentId,
-    upload: {
-      method: 'PUT' as const,
-      url: upload.url,
-      headers: upload.headers,
-      expiresAt: upload.expiresAt.toISOString(),
+        ${target.itemId}::uuid, ${keyOf(documentId)}, ${filename}, ${contentType},
+        ${input.sizeBytes}::bigint, ${checksum}, ${caller.type}::actor_type, ${caller.id}::uuid,
+        ${expiresAt.toISOString()}::timestamptz
+      from ${requestItems}, ${requests}
+      where ${claim} and ${visibleItem(actor, target)} and ${uploadOpen(actor)}
+        and ${requestItems.status} <> 'accepted'`,
+      // Only a replay finds a stored body here; a first request's is written after.
+      ...(idempotencyKey === undefined ? [] : [renew]),
+    ],
+    done: sql`exists (select 1 from ${uploadIntents} where ${uploadIntents.id} = ${documentId})`,
+    response: {
+      status: 201,
+      body: sql`jsonb_build_object('documentId', ${documentId}::text,
+        'signedAt', ${now.toISOString()}::text)`,
     },
-    completePath: completePath(documentId),
+    outcome: sql`
+      select g.standing, t.item_status,
+        exists (select 1 from ${uploadIntents} where ${uploadIntents.id} = ${documentId})
+          as created,
+        exists (select 1 from ${uploadIntents}
+          where ${thisItemsIntent(replayedId)} and ${uploadIntents.completedAt} is null)
+          as replay_open
+      from ${gate(actor)} left join lateral (
+        select ${requestItems.status}::text as item_status from ${requestItems}, ${requests}
+        where g.allowed and ${visibleItem(actor, target)}
+      ) t on true`,
+  })
+
+  const sign = async (id: string, signedAt: Date) => {
+    const terms = {
+      contentType,
+      sizeBytes: input.sizeBytes,
+      contentDisposition: contentDisposition(filename),
+      checksumSha256: checksum,
+    }
+    const upload = await presignUpload(config, keyOf(id), terms, signedAt)
+    return {
+      documentId: id,
+      upload: {
+        method: 'PUT' as const,
+        url: upload.url,
+        headers: upload.headers,
+        expiresAt: upload.expiresAt.toISOString(),
+      },
+      completePath: completePath(id),
+    }
   }
+
+  if (result.replay) {
+    const stored = StoredIntent.parse(result.replay.body)
+    const signedAt = result.outcome.replay_open ? now : new Date(stored.signedAt)
+    return { intent: await sign(stored.documentId, signedAt), replayed: true }
+  }
+  const outcome = result.outcome
+  if (!outcome.item_status) explainMissing(actor, outcome.standing, notFound('item'))
+  if (!outcome.created) throw closedError(outcome.item_status)
+  return { intent: await sign(documentId, now), replayed: false }
 }
 
 /** What the store holds under the key, in the terms the intent was recorded with. */

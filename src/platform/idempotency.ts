@@ -82,6 +82,15 @@ const claim = (k: IdempotencyKey, allowed: SQL) => sql`
       created_at = now(), expires_at = excluded.expires_at
     where idempotency_keys.expires_at <= now()`
 
+/**
+ * SQL: the body stored under this key for this very request (same fingerprint), else null.
+ * For a write whose replay must still touch today's state, e.g. to renew what it handed out.
+ */
+export const storedResponseBody = (k: IdempotencyKey) => sql`(
+  select response_body from idempotency_keys
+  where ${rowOf(k)} and fingerprint = ${k.fingerprint}::text and response_status is not null
+    and expires_at > now())`
+
 const claimed = (k: IdempotencyKey) =>
   sql`exists (select 1 from idempotency_keys where ${rowOf(k)} and response_status is null)`
 

@@ -3,8 +3,10 @@ import { portalOf, requirePortal } from '../auth/middleware'
 import { portalActor } from '../documents/access'
 import { DocumentParams, DocumentSchema, ItemParams, UploadParams } from '../documents/model'
 import {
+  CompletionKeyHeader,
   completeUpload,
   createUploadIntent,
+  intentKeyOf,
   UploadIntentSchema,
   UploadRequestSchema,
 } from '../documents/uploads'
@@ -15,6 +17,7 @@ import {
   VersionListSchema,
 } from '../documents/versions'
 import { createRouter } from '../platform/hono'
+import { IdempotencyHeader, replayedHeaders } from '../platform/idempotency'
 import {
   jsonBody,
   jsonResponse,
@@ -38,10 +41,17 @@ const createUpload = createRoute({
   security: portalSecurity,
   // The per-organization upload budget, after the caller is known.
   middleware: [requirePortal(), rateLimit('uploads')] as const,
-  request: { params: ItemParams, body: jsonBody(UploadRequestSchema) },
+  request: {
+    params: ItemParams,
+    body: jsonBody(UploadRequestSchema),
+    headers: IdempotencyHeader,
+  },
   responses: {
-    201: jsonResponse(UploadIntentSchema, 'Upload URL minted'),
-    ...problems(400, 401, 404, 409, 413, 415, 429),
+    201: jsonResponse(
+      UploadIntentSchema,
+      'Upload URL minted (or replayed: `Idempotent-Replayed: true`)',
+    ),
+    ...problems(400, 401, 404, 409, 413, 415, 422, 429),
   },
 })
 
@@ -52,7 +62,7 @@ const complete = createRoute({
   summary: 'Finish an upload: the stored object is verified, then recorded as a version',
   security: portalSecurity,
   middleware: [requirePortal()] as const,
-  request: { params: UploadParams },
+  request: { params: UploadParams, headers: CompletionKeyHeader },
   responses: {
     201: jsonResponse(DocumentSchema, 'Verified and recorded as a new version'),
     200: jsonResponse(DocumentSchema, 'Already completed: the version recorded then'),
@@ -96,10 +106,17 @@ export const portalDocumentRoutes = createRouter()
       const target = c.req.valid('param')
       const input = c.req.valid('json')
 
-      const intent = await createUploadIntent(c.var, actor, target, input, (documentId) =>
-        portalCompletePath(target.requestId, target.itemId, documentId),
+      const key = await intentKeyOf(c, actor, input)
+
+      const { intent, replayed } = await createUploadIntent(
+        c.var,
+        actor,
+        target,
+        input,
+        (documentId) => portalCompletePath(target.requestId, target.itemId, documentId),
+        key,
       )
-      return c.json(intent, 201)
+      return c.json(intent, 201, replayed ? replayedHeaders : {})
     },
     missingOnBadPath('item'),
   )

@@ -85,7 +85,7 @@ describe('import: columns absent from the file', () => {
     expect(await stored(request.id)).toEqual([full])
   })
 
-  it('new items get only the columns the file has; the trail names the changed fields', async () => {
+  it('new items get only the file’s columns; the trail names the changed fields', async () => {
     const { tenant, request } = await withItem()
     const text = 'reference,title,due_in_days\nW-1,Bank confirmations,0\nW-2,Loans,\n'
     const result = json<ImportResult>(await importCsv(tenant, request.id, text))

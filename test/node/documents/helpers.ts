@@ -41,8 +41,9 @@ export async function call(
   path: string,
   token: string | undefined,
   body?: unknown,
+  extra: Record<string, string> = {},
 ): Promise<Answer> {
-  const headers: Record<string, string> = {}
+  const headers: Record<string, string> = { ...extra }
   if (token) headers.authorization = `Bearer ${token}`
   if (body !== undefined) headers['content-type'] = 'application/json'
   const response = await worker.fetch(path, {

@@ -178,6 +178,33 @@ describe('a staff upload', () => {
     })
   })
 
+  it('a retried intent (same Idempotency-Key) signs a URL the store takes', async () => {
+    const tenant = await seedTenant(worker.config)
+    const itemId = tenant.itemIds[0] ?? ''
+    const bytes = pdfBytes(2000)
+    const path = `${itemPath(tenant.requestId, itemId)}/uploads`
+    const body = { filename: 'retried.pdf', contentType: 'application/pdf', sizeBytes: 2000 }
+    const key = { 'idempotency-key': crypto.randomUUID() }
+    const token = tenant.staff.member.token
+
+    const first = await call(worker, 'POST', path, token, body, key)
+    expectStatus(first, 201)
+    const retry = await call(worker, 'POST', path, token, body, key)
+    expectStatus(retry, 201)
+    expectTrips(retry, 1)
+    expect(retry.headers.get('idempotent-replayed')).toBe('true')
+    expect(intentOf(retry).documentId).toBe(intentOf(first).documentId)
+
+    const put = await putObject(intentOf(retry), bytes)
+    expect(put.status, put.text).toBe(200)
+    // The first URL names the same object, which now exists: the store refuses a second PUT.
+    expect((await putObject(intentOf(first), bytes)).status).toBe(412)
+    const { completePath } = intentOf(retry)
+    const completed = await call(worker, 'POST', completePath, token, undefined, key)
+    expectStatus(completed, 201)
+    expect(await itemRecord(worker.config, itemId)).toMatchObject({ versions: 1 })
+  })
+
   it('adds a version on re-upload after the item was returned, and never replaces one', async () => {
     const tenant = await seedTenant(worker.config)
     const itemId = tenant.itemIds[0] ?? ''
