@@ -20,3 +20,9 @@ export interface PortalPrincipal {
 }
 
 export type Principal = StaffPrincipal | PortalPrincipal
+
+/** Whose Idempotency-Keys a staff write uses: the acting user's own, in their organization. */
+export const keyScopeOf = (staff: StaffPrincipal) => ({
+  organizationId: staff.organizationId,
+  principalId: staff.userId,
+})

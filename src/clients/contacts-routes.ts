@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm'
 import { actorGuard, actorReader } from '../auth/actor-guard'
 import { requireStaff, staffOf } from '../auth/middleware'
-import type { StaffPrincipal } from '../auth/principal'
+import { keyScopeOf, type StaffPrincipal } from '../auth/principal'
 import { newSecret } from '../auth/secrets'
 import { EmailInput, NameInput } from '../auth/views'
 import { clientContacts, clients, portalSessions, portalSignInLinks } from '../db/schema'
@@ -11,6 +11,12 @@ import type { Config } from '../env'
 import { isUniqueViolation } from '../platform/database'
 import { ApiError, notFound } from '../platform/errors'
 import { createRouter } from '../platform/hono'
+import {
+  executeWrite,
+  IdempotencyHeader,
+  idempotencyKeyOf,
+  replayedHeaders,
+} from '../platform/idempotency'
 import {
   jsonBody,
   jsonResponse,
@@ -30,7 +36,7 @@ import {
 } from '../platform/pagination'
 import { insertWhere, secondsFromNow } from '../platform/sql-helpers'
 import { portalLinkUrl } from '../portal/links'
-import { contactColumns, ContactView, contactView } from './views'
+import { contactBody, contactColumns, ContactView, contactView } from './views'
 
 const ClientParams = z.object({ id: uuidParam('id') })
 const ContactParams = z.object({ clientId: uuidParam('clientId'), id: uuidParam('id') })
@@ -82,10 +88,10 @@ const createContact = createRoute({
     'a single-use sign-in link valid for PORTAL_LINK_TTL_SECONDS.',
   security: staffSecurity,
   middleware: [requireStaff('manager')] as const,
-  request: { params: ClientParams, body: jsonBody(ContactBody) },
+  request: { params: ClientParams, body: jsonBody(ContactBody), headers: IdempotencyHeader },
   responses: {
-    201: jsonResponse(ContactView, 'Created'),
-    ...problems(400, 401, 403, 404, 409, 413, 415),
+    201: jsonResponse(ContactView, 'Created (or replayed: `Idempotent-Replayed: true`)'),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 422),
   },
 })
 
@@ -212,55 +218,66 @@ export const contactRoutes = createRouter()
     createContact,
     async (c) => {
       const { id: clientId } = c.req.valid('param')
-      const { email, name, sendInvite } = c.req.valid('json')
+      const input = c.req.valid('json')
+      const { email, name, sendInvite } = input
       const staff = staffOf(c)
       const { db, config, mailer, log } = c.var
+      const org = staff.organizationId
+      const key = await idempotencyKeyOf(c, keyScopeOf(staff), JSON.stringify(input))
 
       const guard = actorGuard(db, staff, 'manager')
       const contactId = crypto.randomUUID()
       const link = await newSecret('portalLink')
       const mail = portalInvitationMail(config, staff, email, link.secret)
-      const contactExists = sql`exists (select 1 from ${clientContacts}
-        where ${clientContacts.id} = ${contactId}::uuid)`
+      const body = contactBody(org, contactId)
+      // Only a contact created by this request gets a link and a mail (never on a replay).
+      const contactExists = sql`${body} is not null`
       const invitation = sendInvite
         ? [
             insertWhere(
               db,
               portalSignInLinks,
               {
-                organizationId: staff.organizationId,
+                organizationId: org,
                 contactId,
                 tokenHash: link.hash,
                 expiresAt: secondsFromNow(config.PORTAL_LINK_TTL_SECONDS),
               },
               contactExists,
-            ),
+            ).getSQL(),
             ...mailer.stage(mail, contactExists),
           ]
         : []
 
-      const [actor, created] = await db
-        .batch([
-          guard.check,
+      const result = await executeWrite<{ standing: unknown; body: unknown }>(db, {
+        key,
+        allowed: guard.holds,
+        change: (gate) => [
           insertWhere(
             db,
             clientContacts,
-            { id: contactId, organizationId: staff.organizationId, clientId, email, name },
-            sql`${guard.holds} and ${liveClient(staff, clientId)}`,
-          ).returning(contactColumns),
+            { id: contactId, organizationId: org, clientId, email, name },
+            sql`${gate} and ${liveClient(staff, clientId)}`,
+          ).getSQL(),
           ...invitation,
-        ])
-        .catch(emailTaken)
+        ],
+        done: contactExists,
+        response: { status: 201, body },
+        outcome: sql`select ${guard.standing} as standing, ${body} as body`,
+      }).catch(emailTaken)
+      if (result.replay) {
+        return c.json(ContactView.parse(result.replay.body), 201, replayedHeaders)
+      }
 
-      const contact = created[0]
-      if (!contact) {
-        guard.assert(actor)
+      const { outcome } = result
+      if (outcome.body === null) {
+        guard.assertStanding(outcome.standing)
         throw notFound('client')
       }
 
       if (sendInvite) deliverAfterResponse(c, mail)
       log.info('client contact created', { clientId, contactId, invited: sendInvite })
-      return c.json(contactView(contact), 201)
+      return c.json(ContactView.parse(outcome.body), 201)
     },
     missingOnBadPath('client'),
   )

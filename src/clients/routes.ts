@@ -2,11 +2,17 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import { actorGuard, actorReader, staleSession } from '../auth/actor-guard'
 import { requireStaff, staffOf } from '../auth/middleware'
-import type { StaffPrincipal } from '../auth/principal'
+import { keyScopeOf, type StaffPrincipal } from '../auth/principal'
 import { NameInput } from '../auth/views'
 import { clients } from '../db/schema'
 import { notFound } from '../platform/errors'
 import { createRouter } from '../platform/hono'
+import {
+  executeWrite,
+  IdempotencyHeader,
+  idempotencyKeyOf,
+  replayedHeaders,
+} from '../platform/idempotency'
 import {
   jsonBody,
   jsonResponse,
@@ -25,7 +31,7 @@ import {
   timestampKey,
 } from '../platform/pagination'
 import { insertWhere } from '../platform/sql-helpers'
-import { clientColumns, ClientView, clientView } from './views'
+import { clientBody, clientColumns, ClientView, clientView } from './views'
 
 const ClientParams = z.object({ id: uuidParam('id') })
 
@@ -57,10 +63,10 @@ const createClient = createRoute({
   summary: 'Add a client (manager or above)',
   security: staffSecurity,
   middleware: [requireStaff('manager')] as const,
-  request: { body: jsonBody(ClientBody) },
+  request: { body: jsonBody(ClientBody), headers: IdempotencyHeader },
   responses: {
-    201: jsonResponse(ClientView, 'Created'),
-    ...problems(400, 401, 403, 413, 415),
+    201: jsonResponse(ClientView, 'Created (or replayed: `Idempotent-Replayed: true`)'),
+    ...problems(400, 401, 403, 409, 413, 415, 422),
   },
 })
 
@@ -141,26 +147,36 @@ export const clientRoutes = createRouter()
     return c.json({ data: page.data.map(clientView), nextCursor: page.nextCursor }, 200)
   })
   .openapi(createClient, async (c) => {
-    const { name } = c.req.valid('json')
+    const input = c.req.valid('json')
     const staff = staffOf(c)
     const { db, log } = c.var
+    const org = staff.organizationId
+    const key = await idempotencyKeyOf(c, keyScopeOf(staff), JSON.stringify(input))
 
     const guard = actorGuard(db, staff, 'manager')
-    const values = { organizationId: staff.organizationId, name }
-    const [actor, created] = await db.batch([
-      guard.check,
-      insertWhere(db, clients, values, guard.holds).returning(clientColumns),
-    ])
+    const id = crypto.randomUUID()
+    const body = clientBody(org, id)
+    const result = await executeWrite<{ standing: unknown; body: unknown }>(db, {
+      key,
+      allowed: guard.holds,
+      change: (gate) => [
+        insertWhere(db, clients, { id, organizationId: org, name: input.name }, gate).getSQL(),
+      ],
+      done: sql`${body} is not null`,
+      response: { status: 201, body },
+      outcome: sql`select ${guard.standing} as standing, ${body} as body`,
+    })
+    if (result.replay) return c.json(ClientView.parse(result.replay.body), 201, replayedHeaders)
 
-    const client = created[0]
-    if (!client) {
-      guard.assert(actor)
+    const { outcome } = result
+    if (outcome.body === null) {
+      guard.assertStanding(outcome.standing)
       // The check passed but the insert's own guard did not: the caller changed in between.
       throw staleSession()
     }
 
-    log.info('client created', { clientId: client.id })
-    return c.json(clientView(client), 201)
+    log.info('client created', { clientId: id })
+    return c.json(ClientView.parse(outcome.body), 201)
   })
   .openapi(
     getClient,

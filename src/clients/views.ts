@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi'
+import { sql } from 'drizzle-orm'
 import { clientContacts, clients } from '../db/schema'
 import { timestamp } from '../platform/openapi'
+import { isoTimestamp } from '../platform/sql-helpers'
 
 export const ClientView = z
   .object({ id: z.uuid(), name: z.string(), createdAt: timestamp(), updatedAt: timestamp() })
@@ -64,3 +66,25 @@ export const contactView = (row: {
   createdAt: row.createdAt.toISOString(),
   updatedAt: row.updatedAt.toISOString(),
 })
+
+/**
+ * The same views built by Postgres, for writes whose response is stored for idempotent
+ * replays: the first answer and every replay come from this one expression. Null when no
+ * such row exists (the write did not happen).
+ */
+export const clientBody = (organizationId: string, id: string) => sql`(
+  select jsonb_build_object('id', ${clients.id}, 'name', ${clients.name},
+    'createdAt', ${isoTimestamp(sql`${clients.createdAt}`)},
+    'updatedAt', ${isoTimestamp(sql`${clients.updatedAt}`)})
+  from ${clients}
+  where ${clients.id} = ${id}::uuid and ${clients.organizationId} = ${organizationId}::uuid)`
+
+export const contactBody = (organizationId: string, id: string) => sql`(
+  select jsonb_build_object('id', ${clientContacts.id}, 'clientId', ${clientContacts.clientId},
+    'email', ${clientContacts.email}, 'name', ${clientContacts.name},
+    'disabled', ${clientContacts.disabledAt} is not null,
+    'createdAt', ${isoTimestamp(sql`${clientContacts.createdAt}`)},
+    'updatedAt', ${isoTimestamp(sql`${clientContacts.updatedAt}`)})
+  from ${clientContacts}
+  where ${clientContacts.id} = ${id}::uuid
+    and ${clientContacts.organizationId} = ${organizationId}::uuid)`

@@ -1,5 +1,4 @@
 import type { SQL } from 'drizzle-orm'
-import type { BatchItem } from 'drizzle-orm/batch'
 import type { Config } from '../env'
 import type { Database } from '../platform/database'
 import type { AppContext } from '../platform/hono'
@@ -26,7 +25,8 @@ export interface Mail {
  */
 export interface Mailer {
   readonly backend: 'outbox' | 'http'
-  stage(mail: Mail, when: SQL): BatchItem<'pg'>[]
+  /** Statements, so they fit a `db.batch` (through `db.execute`) and an idempotent write plan. */
+  stage(mail: Mail, when: SQL): SQL[]
   deliver(mail: Mail): Promise<void>
 }
 

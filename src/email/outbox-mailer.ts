@@ -11,10 +11,10 @@ export function createOutboxMailer(db: Database): Mailer {
   return {
     backend: 'outbox',
     stage: (mail, when) => [
-      db.execute(sql`
+      sql`
         insert into ${emailOutbox} (organization_id, "to", subject, text, kind)
         select ${mail.organizationId}::uuid, ${mail.to}, ${mail.subject}, ${mail.text}, ${mail.kind}
-        where ${when}`),
+        where ${when}`,
     ],
     deliver: async () => {},
   }

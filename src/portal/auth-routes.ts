@@ -192,7 +192,7 @@ export const portalAuthRoutes = createRouter()
         where o.slug = ${organization} and ct.email = ${email}
           and ct.disabled_at is null and cl.deleted_at is null
         returning id`),
-      ...mailer.stage(mail, stored),
+      ...mailer.stage(mail, stored).map((statement) => db.execute(statement)),
     ])
 
     const linkId = rawRows<{ id: string }>(issued)[0]?.id

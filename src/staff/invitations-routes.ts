@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { and, asc, eq, exists, inArray, isNull, lte, sql } from 'drizzle-orm'
 import { actorGuard, actorReader, roleTooLow } from '../auth/actor-guard'
 import { requireStaff, staffOf } from '../auth/middleware'
-import type { StaffPrincipal } from '../auth/principal'
+import { keyScopeOf, type StaffPrincipal } from '../auth/principal'
 import { minimumToGrant, roleAtLeast, type StaffRole } from '../auth/roles'
 import { hashPassword } from '../auth/passwords'
 import { hashSecret, newSecret, secretPattern } from '../auth/secrets'
@@ -22,6 +22,12 @@ import { isUniqueViolation } from '../platform/database'
 import { ApiError, notFound } from '../platform/errors'
 import { createRouter } from '../platform/hono'
 import {
+  executeWrite,
+  IdempotencyHeader,
+  idempotencyKeyOf,
+  replayedHeaders,
+} from '../platform/idempotency'
+import {
   jsonBody,
   jsonResponse,
   missingOnBadPath,
@@ -40,7 +46,7 @@ import {
   timestampKey,
 } from '../platform/pagination'
 import { insertWhere, rawRows, secondsFromNow } from '../platform/sql-helpers'
-import { InvitationView } from './views'
+import { invitationBody, InvitationView } from './views'
 
 const InvitationParams = z.object({ id: uuidParam('id') })
 
@@ -81,10 +87,13 @@ const invite = createRoute({
     'the same email is replaced; a live one answers 409.',
   security: staffSecurity,
   middleware: [requireStaff('manager')] as const,
-  request: { body: jsonBody(InviteBody) },
+  request: { body: jsonBody(InviteBody), headers: IdempotencyHeader },
   responses: {
-    201: jsonResponse(InvitationView, 'Invitation created and mailed'),
-    ...problems(400, 401, 403, 409, 413, 415),
+    201: jsonResponse(
+      InvitationView,
+      'Invitation created and mailed (or replayed: `Idempotent-Replayed: true`)',
+    ),
+    ...problems(400, 401, 403, 409, 413, 415, 422),
   },
 })
 
@@ -223,22 +232,27 @@ export const invitationRoutes = createRouter()
     return c.json({ data: page.data.map(invitationView), nextCursor: page.nextCursor }, 200)
   })
   .openapi(invite, async (c) => {
-    const { email, name, role } = c.req.valid('json')
+    const input = c.req.valid('json')
+    const { email, name, role } = input
     const staff = staffOf(c)
     const { db, config, mailer, log } = c.var
     const minimum = minimumToGrant(role)
     if (!roleAtLeast(staff.role, minimum)) throw roleTooLow(minimum)
+    const key = await idempotencyKeyOf(c, keyScopeOf(staff), JSON.stringify(input))
 
     const { secret, hash } = await newSecret('invitation')
     const guard = actorGuard(db, staff, minimum)
     const mail = invitationMail(config, staff, email, role, secret)
+    const id = crypto.randomUUID()
+    const body = invitationBody(staff.organizationId, id)
     const notMember = sql`not exists (select 1 from ${users} where ${activeMember(staff, email)})`
-    const stored = sql`exists (select 1 from ${invitations}
-      where ${invitations.tokenHash} = ${hash})`
+    // Only an invitation created by this request is mailed (never on a replay).
+    const created = sql`${body} is not null`
 
-    const [actor, , created] = await db
-      .batch([
-        guard.check,
+    const result = await executeWrite<{ standing: unknown; body: unknown }>(db, {
+      key,
+      allowed: guard.holds,
+      change: (gate) => [
         // An expired invitation would hold the one-pending-per-email index forever.
         db
           .update(invitations)
@@ -248,13 +262,15 @@ export const invitationRoutes = createRouter()
               pendingIn(staff),
               eq(invitations.email, email),
               lte(invitations.expiresAt, sql`now()`),
-              guard.holds,
+              gate,
             ),
-          ),
+          )
+          .getSQL(),
         insertWhere(
           db,
           invitations,
           {
+            id,
             organizationId: staff.organizationId,
             email,
             name: name ?? null,
@@ -263,27 +279,33 @@ export const invitationRoutes = createRouter()
             invitedBy: staff.userId,
             expiresAt: secondsFromNow(config.INVITATION_TTL_SECONDS),
           },
-          and(guard.holds, notMember) ?? guard.holds,
-        ).returning(invitationColumns),
-        ...mailer.stage(mail, stored),
-      ])
-      .catch((error: unknown) => {
-        if (isUniqueViolation(error, 'invitations_pending_email_key')) {
-          throw new ApiError('conflict', { detail: 'An invitation for this email is pending.' })
-        }
-        throw error
-      })
+          sql`${gate} and ${notMember}`,
+        ).getSQL(),
+        ...mailer.stage(mail, created),
+      ],
+      done: created,
+      response: { status: 201, body },
+      outcome: sql`select ${guard.standing} as standing, ${body} as body`,
+    }).catch((error: unknown) => {
+      if (isUniqueViolation(error, 'invitations_pending_email_key')) {
+        throw new ApiError('conflict', { detail: 'An invitation for this email is pending.' })
+      }
+      throw error
+    })
+    if (result.replay) {
+      return c.json(InvitationView.parse(result.replay.body), 201, replayedHeaders)
+    }
 
-    const invitation = created[0]
-    if (!invitation) {
-      guard.assert(actor)
+    const { outcome } = result
+    if (outcome.body === null) {
+      guard.assertStanding(outcome.standing)
       // The actor may act, so what failed is the other condition: the email is a member's.
       throw new ApiError('conflict', { detail: 'This email already belongs to a member.' })
     }
 
     deliverAfterResponse(c, mail)
-    log.info('invitation created', { invitationId: invitation.id, role })
-    return c.json(invitationView(invitation), 201)
+    log.info('invitation created', { invitationId: id, role })
+    return c.json(InvitationView.parse(outcome.body), 201)
   })
   .openapi(
     revokeInvitation,
