@@ -47,7 +47,14 @@ import {
   type ListOrder,
   requestIs,
 } from './queries'
-import { etagHeader, outcomeOf, readOne, readPage, type WriteOutcome } from './respond'
+import {
+  etagHeader,
+  outcomeOf,
+  readOne,
+  readPage,
+  withArticle,
+  type WriteOutcome,
+} from './respond'
 import {
   CreateItemBody,
   ItemListQuery,
@@ -330,7 +337,7 @@ async function review(
       })
     }
     throw new ApiError('invalid_transition', {
-      detail: `A ${outcome.item_status} item cannot be ${to}; only submitted items can.`,
+      detail: `${withArticle(outcome.item_status)} item cannot be ${to}; only submitted items can.`,
       extensions: { status: outcome.item_status, to },
     })
   }

@@ -48,6 +48,7 @@ import {
   readOne,
   readPage,
   unprocessable,
+  withArticle,
   type WriteOutcome,
 } from './respond'
 import {
@@ -508,7 +509,7 @@ export const requestRoutes = createRouter()
         const from: readonly string[] = requestTransitions[to].from
         const detail = from.includes(outcome.status ?? '')
           ? `${outcome.pending} item(s) are not accepted yet; every live item must be accepted.`
-          : `A ${outcome.status} request cannot move to ${to}.`
+          : `${withArticle(outcome.status)} request cannot move to ${to}.`
         throw new ApiError('invalid_transition', {
           detail,
           extensions: { status: outcome.status, to },

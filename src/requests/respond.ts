@@ -5,6 +5,10 @@ import type { AppContext } from '../platform/hono'
 import type { Caller } from './guards'
 import { gatedOne, type ListQuery, type ListRow, listPage, type OneRow, pageFrom } from './queries'
 
+/** "A sent request", "An open item": the article for a status word in a message. */
+export const withArticle = (word: string | null) =>
+  `${/^[aeiou]/i.test(word ?? '') ? 'An' : 'A'} ${word}`
+
 export const rowsOf = <Row>(result: { rows: unknown[] }) => result.rows as Row[]
 
 /** A refusal the guard did not explain (it always should): never let it pass as success. */

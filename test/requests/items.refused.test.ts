@@ -3,6 +3,7 @@ import {
   call,
   expectProblem,
   expectStatus,
+  json,
   seedTenant,
   tenantSnapshot,
 } from '../access/tenant'
@@ -16,7 +17,11 @@ describe('items: refused', () => {
     const { request, items: [item] } = await sentRequest(tenant, 1)
     const base = `/v1/requests/${request.id}/items/${item?.id}`
     const token = tenant.staff.manager.token
-    expectProblem(await accept(base, token), 409, 'invalid_transition')
+    const open = await accept(base, token)
+    expectProblem(open, 409, 'invalid_transition')
+    expect(json<{ detail: string }>(open).detail).toBe(
+      'An open item cannot be accepted; only submitted items can.',
+    )
     expectProblem(
       await call(`${base}/return`, { token, body: { reason: 'x' } }),
       409,
