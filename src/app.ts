@@ -35,9 +35,25 @@ export function createApp() {
   app.use(
     cors({
       origin: (origin, c) => (c.var.config?.APP_ORIGINS.includes(origin) ? origin : null),
-      allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-match', 'if-none-match', 'x-request-id'],
+      allowHeaders: [
+        'authorization',
+        'content-type',
+        'idempotency-key',
+        'if-match',
+        'if-none-match',
+        'x-request-id',
+      ],
       allowMethods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS'],
-      exposeHeaders: ['etag', 'x-request-id', 'server-timing', 'ratelimit', 'ratelimit-policy', 'retry-after', 'x-cache'],
+      exposeHeaders: [
+        'etag',
+        'x-request-id',
+        'server-timing',
+        'ratelimit',
+        'ratelimit-policy',
+        'retry-after',
+        'x-cache',
+        'idempotent-replayed',
+      ],
       maxAge: 600,
     }),
   )

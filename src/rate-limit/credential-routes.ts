@@ -14,6 +14,8 @@ export const credentialRoutes: readonly { path: string; policy: PolicyName }[] =
   { path: '/v1/auth/refresh', policy: 'refresh' },
   { path: '/v1/portal/auth/links', policy: 'signin-links' },
   { path: '/v1/portal/auth/sessions', policy: 'portal-sessions' },
+  // Inspecting a link tests a token as much as consuming it does: the same budget.
+  { path: '/v1/portal/auth/links/inspect', policy: 'portal-sessions' },
   { path: '/v1/invitations/accept', policy: 'invitations' },
 ]
 
