@@ -3,7 +3,7 @@
 // to watch /health/ready report it; this supervisor starts it again a few seconds later.
 // Ctrl-C stops everything this script started.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { developmentJwtSecret, localWorkerVars, quietWranglerEnv } from './local-config.ts'
 
@@ -66,10 +66,12 @@ function startWrangler(ready: StackReady) {
   mkdirSync('.data/dev', { recursive: true })
   const lines = Object.entries(vars).map(([name, value]) => `${name}=${JSON.stringify(value)}`)
   writeFileSync(varsFile, `${lines.join('\n')}\n`, { mode: 0o600 })
+  // A developer's own .dev.vars (git-ignored) wins over the defaults, e.g. relaxed limits.
+  const overrides = existsSync('.dev.vars') ? ['--env-file', '.dev.vars'] : []
   wrangler = spawn(
     'wrangler',
     ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', '.data/dev/wrangler',
-      '--env-file', varsFile],
+      '--env-file', varsFile, ...overrides],
     { stdio: 'inherit', env: { ...process.env, ...quietWranglerEnv } },
   )
   wrangler.once('exit', (code) => {
