@@ -21,7 +21,10 @@ function bearerToken(c: AppContext): string {
 function unauthorized(error: unknown): never {
   if (error instanceof InvalidTokenError) {
     throw new ApiError('unauthorized', {
-      detail: error.reason === 'expired' ? 'The access token has expired.' : 'The access token is not valid.',
+      detail:
+        error.reason === 'expired'
+          ? 'The access token has expired.'
+          : 'The access token is not valid.',
       headers: { 'www-authenticate': `Bearer error="invalid_token"` },
       cause: error,
     })
@@ -38,7 +41,9 @@ export function requireStaff(minimum: StaffRole = 'member'): AppMiddleware {
   return async function staffOnly(c, next) {
     const staff = await verifyStaffToken(c.var.config, bearerToken(c)).catch(unauthorized)
     if (!roleAtLeast(staff.role, minimum)) {
-      throw new ApiError('forbidden', { detail: `This action needs the ${minimum} role or higher.` })
+      throw new ApiError('forbidden', {
+        detail: `This action needs the ${minimum} role or higher.`,
+      })
     }
     c.set('principal', staff)
     // The authenticated API's per-user budget (RATE_LIMIT_API); fails open.

@@ -109,8 +109,9 @@ async function verify(config: Config, kind: TokenKind, token: string) {
   }
 }
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const isUuid = (value: unknown): value is string =>
-  typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+  typeof value === 'string' && uuidPattern.test(value)
 
 export async function verifyStaffToken(config: Config, token: string): Promise<StaffPrincipal> {
   const payload = await verify(config, 'staff', token)
@@ -129,14 +130,15 @@ export async function verifyStaffToken(config: Config, token: string): Promise<S
 
 export async function verifyPortalToken(config: Config, token: string): Promise<PortalPrincipal> {
   const payload = await verify(config, 'portal', token)
-  if (!isUuid(payload.sub) || !isUuid(payload.org) || !isUuid(payload.client) || !isUuid(payload.sid)) {
+  const { sub, org, client, sid } = payload
+  if (!isUuid(sub) || !isUuid(org) || !isUuid(client) || !isUuid(sid)) {
     throw new InvalidTokenError('invalid')
   }
   return {
     kind: 'portal',
-    contactId: payload.sub,
-    organizationId: payload.org,
-    clientId: payload.client,
-    sessionId: payload.sid,
+    contactId: sub,
+    organizationId: org,
+    clientId: client,
+    sessionId: sid,
   }
 }

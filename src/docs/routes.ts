@@ -43,9 +43,10 @@ export function docsRoutes(app: OpenAPIHono<AppEnv>) {
     bearerFormat: 'JWT',
     description: 'Portal session token from /portal/auth/sessions',
   })
-  router.get('/openapi.json', (c) =>
-    c.json(app.getOpenAPI31Document({ openapi: '3.1.0', info, servers: [{ url: new URL(c.req.url).origin }] })),
-  )
+  router.get('/openapi.json', (c) => {
+    const servers = [{ url: new URL(c.req.url).origin }]
+    return c.json(app.getOpenAPI31Document({ openapi: '3.1.0', info, servers }))
+  })
   router.get('/docs', (c) => c.html(page))
   return router
 }

@@ -16,7 +16,11 @@ const Readiness = z
   .object({
     status: z.enum(['ready', 'unavailable']),
     failing: z.array(z.enum(dependencyNames)),
-    dependencies: z.object({ database: DependencyCheck, cache: DependencyCheck, storage: DependencyCheck }),
+    dependencies: z.object({
+      database: DependencyCheck,
+      cache: DependencyCheck,
+      storage: DependencyCheck,
+    }),
   })
   .openapi('Readiness')
 
@@ -39,8 +43,14 @@ const readiness = createRoute({
   tags: ['Health'],
   summary: 'Readiness: one database round trip, one cache call, one storage call',
   responses: {
-    200: { description: 'Every dependency answers', content: { 'application/json': { schema: Readiness } } },
-    503: { description: 'A dependency is down; `failing` names it', content: { 'application/json': { schema: Readiness } } },
+    200: {
+      description: 'Every dependency answers',
+      content: { 'application/json': { schema: Readiness } },
+    },
+    503: {
+      description: 'A dependency is down; `failing` names it',
+      content: { 'application/json': { schema: Readiness } },
+    },
   },
 })
 

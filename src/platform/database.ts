@@ -21,7 +21,9 @@ const databases = new Map<string, Database>()
  */
 export function createDatabase(config: Config): Database {
   // The driver's settings are isolate-global; locally they point it at the /sql endpoint.
-  if (config.NEON_FETCH_ENDPOINT !== undefined) neonConfig.fetchEndpoint = config.NEON_FETCH_ENDPOINT
+  if (config.NEON_FETCH_ENDPOINT !== undefined) {
+    neonConfig.fetchEndpoint = config.NEON_FETCH_ENDPOINT
+  }
   neonConfig.fetchFunction = meteredFetch
 
   const existing = databases.get(config.DATABASE_URL)

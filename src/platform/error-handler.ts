@@ -80,4 +80,7 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
 }
 
 export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
-  problemResponse(c, new ApiError('not_found', { detail: `No route for ${c.req.method} ${c.req.path}.` }))
+  problemResponse(
+    c,
+    new ApiError('not_found', { detail: `No route for ${c.req.method} ${c.req.path}.` }),
+  )
