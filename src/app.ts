@@ -11,7 +11,7 @@ import { documentRoutes } from './documents/document-routes'
 import { uploadRoutes } from './documents/upload-routes'
 import { devRoutes } from './email/dev-routes'
 import { healthRoutes } from './health/routes'
-import { onError, onNotFound } from './platform/error-handler'
+import { notFoundHandler, onError } from './platform/error-handler'
 import { ApiError } from './platform/errors'
 import type { AppEnv } from './platform/hono'
 import { requestContext } from './platform/request-context'
@@ -94,7 +94,7 @@ export function createApp() {
   app.route('/', docsRoutes(app))
 
   app.onError(onError)
-  app.notFound(onNotFound)
+  app.notFound(notFoundHandler(app.routes))
   return app
 }
 

@@ -79,8 +79,39 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
   return problemResponse(c, apiError)
 }
 
-export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
-  problemResponse(
-    c,
-    new ApiError('not_found', { detail: `No route for ${c.req.method} ${c.req.path}.` }),
-  )
+/** A route pattern (`/v1/requests/:id`) as a regular expression over concrete paths. */
+const patternOf = (path: string) =>
+  new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`)
+
+/**
+ * Unmatched requests: 405 with `Allow` when the path exists under other methods (RFC 9110
+ * §15.5.6), else 404. Built from the app's own route table, so it cannot drift from it.
+ */
+export function notFoundHandler(routes: readonly { method: string; path: string }[]) {
+  // Read on first use: routes are registered after the handler is.
+  let table: { method: string; pattern: RegExp }[] | undefined
+  const methodsFor = (path: string) => {
+    table ??= routes
+      .filter((route) => route.method !== 'ALL' && !route.path.includes('*'))
+      .map((route) => ({ method: route.method, pattern: patternOf(route.path) }))
+    return [...new Set(table.filter((r) => r.pattern.test(path)).map((r) => r.method))]
+  }
+
+  const handler: NotFoundHandler<AppEnv> = (c) => {
+    const allowed = methodsFor(c.req.path)
+    if (allowed.length > 0) {
+      return problemResponse(
+        c,
+        new ApiError('method_not_allowed', {
+          detail: `${c.req.method} is not allowed on ${c.req.path}.`,
+          headers: { allow: allowed.join(', ') },
+        }),
+      )
+    }
+    return problemResponse(
+      c,
+      new ApiError('not_found', { detail: `No route for ${c.req.method} ${c.req.path}.` }),
+    )
+  }
+  return handler
+}

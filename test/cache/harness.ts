@@ -17,7 +17,7 @@ import { createKeyValueStore } from '../../src/cache/store'
 import { organizations } from '../../src/db/schema'
 import { loadConfig } from '../../src/env'
 import { createDatabase } from '../../src/platform/database'
-import { onError, onNotFound } from '../../src/platform/error-handler'
+import { notFoundHandler, onError } from '../../src/platform/error-handler'
 import { notFound } from '../../src/platform/errors'
 import type { AppContext, AppEnv } from '../../src/platform/hono'
 import { createLogger } from '../../src/platform/logger'
@@ -83,7 +83,7 @@ function buildApp() {
   app.get('/t/ping', requireStaff(), (c) => c.json({ ok: true }))
 
   app.onError(onError)
-  app.notFound(onNotFound)
+  app.notFound(notFoundHandler(app.routes))
   return app
 }
 

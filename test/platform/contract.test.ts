@@ -213,3 +213,19 @@ describe('values the database refuses', () => {
     expect((await problem(response)).code).toBe('bad_request')
   })
 })
+
+describe('methods', () => {
+  it('answers a known path with an unsupported method with 405 and Allow', async () => {
+    const response = await SELF.fetch(`${origin}/v1/clients`, { method: 'PUT' })
+    expect(response.status).toBe(405)
+    expect(response.headers.get('allow')).toBe('GET, POST')
+    expect((await problem(response)).code).toBe('method_not_allowed')
+  })
+
+  it('answers a path with parameters the same way, and an unknown one with 404', async () => {
+    const known = await SELF.fetch(`${origin}/v1/requests/${crypto.randomUUID()}`, { method: 'POST' })
+    expect(known.status).toBe(405)
+    expect(known.headers.get('allow')).toContain('PATCH')
+    expect((await SELF.fetch(`${origin}/v1/nothing/here`, { method: 'PUT' })).status).toBe(404)
+  })
+})
