@@ -23,7 +23,7 @@ export const PasswordInput = z
   .refine(withoutNul, nulMessage)
   .openapi({ description: '12 to 256 characters', example: 'correct horse battery staple' })
 
-/** A password as typed at login: any length the stored rule ever allowed. */
+/** A password as typed at login, of whatever length the stored rule ever allowed. */
 export const LoginPasswordInput = z.string().min(1).max(256).refine(withoutNul, nulMessage)
 
 export const NameInput = z.string().trim().min(1).max(200).refine(withoutNul, nulMessage)

@@ -38,7 +38,7 @@ const route = createRoute({
     'Columns: `reference` and `title` (required), `section`, `description`, `priority`, and ' +
     '`due_date` (YYYY-MM-DD) or `due_in_days` (from today, UTC). The reference is the key: ' +
     'a second import of the same file updates changed items and never duplicates one. The ' +
-    'file is taken whole or not at all: any problem answers 400 with one field error per ' +
+    'file is taken whole or not at all; any problem answers 400 with one field error per ' +
     'problem (`rows.<line>.<column>`). `dryRun=true` gives the same answer without writing.',
   middleware: [requireStaff('manager')] as const,
   security: staffSecurity,
