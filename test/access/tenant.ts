@@ -10,6 +10,7 @@ import { signPortalToken, signStaffToken } from '../../src/auth/tokens'
 import * as schema from '../../src/db/schema'
 import { loadConfig } from '../../src/env'
 import { createDatabase } from '../../src/platform/database'
+import { roundTripsIn } from '../support/server-timing'
 
 export const origin = 'http://api.test'
 export const config = () => loadConfig(env)
@@ -72,10 +73,10 @@ export function expectProblem(response: Api, status: number, code: string) {
 
 /** Database round trips the request made, from its Server-Timing header. */
 export function roundTrips(response: Api): number {
-  const match = response.headers.get('server-timing')?.match(/db;dur=[\d.]+;desc="(\d+)"/)
   const header = response.headers.get('server-timing')
-  expect(match, `no db entry in Server-Timing: ${header}`).toBeTruthy()
-  return Number(match?.[1])
+  const count = roundTripsIn(header, 'db')
+  expect(count, `no db entry in Server-Timing: ${header}`).toBeDefined()
+  return Number(count)
 }
 
 export const json = <T>(response: Api) => response.body as T

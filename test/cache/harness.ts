@@ -26,6 +26,7 @@ import { requestContext } from '../../src/platform/request-context'
 import { validationHook } from '../../src/platform/validation'
 import { rateLimit } from '../../src/rate-limit/middleware'
 import { binding } from './helpers'
+import { roundTripsIn } from '../support/server-timing'
 
 export type Overrides = Record<string, string>
 
@@ -121,10 +122,10 @@ export async function send(
 
 /** Round trips from `Server-Timing`, e.g. `db;dur=1.2;desc="1"`. */
 export function trips(response: Response, kind: 'db' | 'cache'): number {
-  const header = response.headers.get('server-timing') ?? ''
-  const match = new RegExp(`${kind};[^,]*desc="(\\d+)"`).exec(header)
-  if (!match?.[1]) throw new Error(`no ${kind} entry in Server-Timing: ${header}`)
-  return Number(match[1])
+  const header = response.headers.get('server-timing')
+  const count = roundTripsIn(header, kind)
+  if (count === undefined) throw new Error(`no ${kind} entry in Server-Timing: ${header}`)
+  return count
 }
 
 /** Asserts the status, printing the body when it is not the expected one. */

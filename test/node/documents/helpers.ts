@@ -2,6 +2,7 @@
 // and the number of database round trips the Worker reported in Server-Timing.
 import { expect } from 'vitest'
 import type { ApiWorker } from '../support/api-worker.ts'
+import { roundTripsIn } from '../../support/server-timing.ts'
 
 export interface Answer {
   status: number
@@ -14,8 +15,7 @@ export interface Answer {
 }
 
 export function dbTrips(headers: Headers): number | undefined {
-  const match = headers.get('server-timing')?.match(/(?:^|,\s*)db;[^,]*desc="(\d+)"/)
-  return match?.[1] === undefined ? undefined : Number(match[1])
+  return roundTripsIn(headers.get('server-timing'), 'db')
 }
 
 async function answer(response: Response): Promise<Answer> {
