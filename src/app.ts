@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
@@ -27,6 +28,24 @@ import { itemRoutes } from './requests/item-routes'
 import { requestRoutes } from './requests/request-routes'
 import { invitationRoutes } from './staff/invitations-routes'
 import { userRoutes } from './staff/users-routes'
+
+// The limit comes from config, known only per request; the middleware is built once per size.
+const bodyLimits = new Map<number, MiddlewareHandler>()
+function bodyLimitFor(maxSize: number): MiddlewareHandler {
+  let limit = bodyLimits.get(maxSize)
+  if (!limit) {
+    limit = bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new ApiError('payload_too_large', {
+          detail: `Request bodies are limited to ${maxSize} bytes.`,
+        })
+      },
+    })
+    bodyLimits.set(maxSize, limit)
+  }
+  return limit
+}
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
@@ -60,16 +79,8 @@ export function createApp() {
   app.use(secureHeaders({ crossOriginResourcePolicy: 'same-site' }))
   // No compression middleware: Cloudflare compresses responses for the client's
   // Accept-Encoding itself, and the runtime rewrites that header before the Worker sees it.
-  app.use(async function limitBody(c, next) {
-    const limit = bodyLimit({
-      maxSize: c.var.config.MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError('payload_too_large', {
-          detail: `Request bodies are limited to ${c.var.config.MAX_BODY_BYTES} bytes.`,
-        })
-      },
-    })
-    return limit(c, next)
+  app.use(function limitBody(c, next) {
+    return bodyLimitFor(c.var.config.MAX_BODY_BYTES)(c, next)
   })
   limitCredentialRoutes(app)
   app.use('/v1/*', invalidateAfterWrites)

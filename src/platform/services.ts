@@ -7,7 +7,7 @@ import { createDatabase, type Database } from './database'
 import type { Logger } from './logger'
 import type { RoundTripMeter } from './metrics'
 
-/** What a handler may use; built once per request by `provideServices`. */
+/** What a handler may use; built once per request by the `requestContext` middleware. */
 export interface Services {
   config: Config
   db: Database
