@@ -3,6 +3,8 @@
  * 32 random bytes, a short prefix naming the kind (so a leaked one is recognisable, and one
  * kind is never mistaken for another), and only the SHA-256 hash is ever stored.
  */
+import { sha256Hex } from '../platform/digest'
+
 export const secretKinds = {
   refresh: 'cmr_',
   invitation: 'cmi_',
@@ -22,8 +24,7 @@ export const secretPattern = (kind: SecretKind) =>
   new RegExp(`^${secretKinds[kind]}[A-Za-z0-9_-]{43}$`)
 
 export async function hashSecret(secret: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(secret))
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('')
+  return sha256Hex(secret)
 }
 
 export interface IssuedSecret {

@@ -5,8 +5,9 @@ import {
   type CacheScope,
   isCacheScope,
   normalizedQuery,
-  sha256Hex,
 } from './response-cache'
+import { sha256Hex } from '../platform/digest'
+import { ifNoneMatchHolds } from '../platform/etag'
 
 // Headers a cached answer repeats; everything else (request id, rate limits, timing) is
 // per request and added by the middleware around this one.
@@ -36,14 +37,6 @@ const flights = new Map<string, Flight>()
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** RFC 9110 §13.1.2: weak comparison, a list of tags or `*`. */
-function matchesIfNoneMatch(header: string | undefined, etag: string | undefined): boolean {
-  if (header === undefined || etag === undefined) return false
-  if (header.trim() === '*') return true
-  const opaque = (tag: string) => tag.trim().replace(/^W\//, '')
-  return header.split(',').some((tag) => opaque(tag) === opaque(etag))
-}
-
 function pick(headers: Headers | Record<string, string>, names: readonly string[]) {
   const picked: Record<string, string> = {}
   for (const name of names) {
@@ -60,7 +53,7 @@ function mark(c: AppContext, result: 'HIT' | 'MISS' | 'BYPASS') {
 
 function answer(c: AppContext, response: CachedResponse, result: 'HIT') {
   mark(c, result)
-  if (matchesIfNoneMatch(c.req.header('if-none-match'), response.headers.etag)) {
+  if (ifNoneMatchHolds(c.req.header('if-none-match'), response.headers.etag)) {
     return c.body(null, 304, pick(response.headers, notModifiedHeaders))
   }
   return c.body(response.body, response.status as ContentfulStatusCode, response.headers)
@@ -84,7 +77,7 @@ async function settle(c: AppContext): Promise<CachedResponse | undefined> {
   }
 
   const headers = pick(c.res.headers, keptHeaders)
-  if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) {
+  if (ifNoneMatchHolds(c.req.header('if-none-match'), etag)) {
     c.res = new Response(null, { status: 304, headers: pick(headers, notModifiedHeaders) })
   }
   if (body.length > maxStoredBytes) return undefined

@@ -3,6 +3,7 @@ import type { Config } from '../env'
 import type { Logger } from '../platform/logger'
 import { describeError } from '../platform/logger'
 import type { Defer, KeyValueStore, StoreEntry } from './store'
+import { sha256Hex } from '../platform/digest'
 
 /**
  * What a cached response depends on, inside one organization: `requests` (anything about any
@@ -76,10 +77,6 @@ function wroteRecently(writer: string): boolean {
   return false
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('')
-}
 
 /** The same query in any parameter order gives the same key; repeated values keep order. */
 export function normalizedQuery(url: string): string {

@@ -1,5 +1,6 @@
 import type { Config } from '../env'
 import { declaredChecksumHeader, objectUrl, s3Client } from './signer'
+import { toHex } from '../platform/digest'
 
 /** What the store says about an object: enough to check it against the upload's terms. */
 export interface StoredObject {
@@ -18,9 +19,6 @@ export interface Storage {
   /** One cheap call that proves the bucket answers. */
   ping(): Promise<void>
 }
-
-const toHex = (buffer: ArrayBuffer) =>
-  [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, '0')).join('')
 
 const metadataName = declaredChecksumHeader.replace('x-amz-meta-', '')
 

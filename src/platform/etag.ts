@@ -31,13 +31,15 @@ function parseTags(header: string): { weak: boolean; opaque: string }[] {
 }
 
 /** `If-None-Match` uses weak comparison (RFC 9110 §13.1.2): `W/"x"` matches `"x"`. */
-export function isNotModified(c: AppContext, tag: string): boolean {
-  const header = c.req.header('if-none-match')
-  if (header === undefined) return false
+export function ifNoneMatchHolds(header: string | undefined, tag: string | undefined): boolean {
+  if (header === undefined || tag === undefined) return false
   if (header.trim() === '*') return true
   const opaque = tag.replace(/^W\//, '').slice(1, -1)
   return parseTags(header).some((candidate) => candidate.opaque === opaque)
 }
+
+export const isNotModified = (c: AppContext, tag: string) =>
+  ifNoneMatchHolds(c.req.header('if-none-match'), tag)
 
 /** A 304 carries the tag and no body. */
 export const notModified = (c: AppContext, tag: string) => c.body(null, 304, { etag: tag })

@@ -3,6 +3,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import type { Database } from './database'
 import { ApiError } from './errors'
 import type { AppContext } from './hono'
+import { sha256Hex } from './digest'
 
 /**
  * Idempotency-Key for POSTs (draft-ietf-httpapi-idempotency-key-header). Keys live in
@@ -37,8 +38,6 @@ export interface IdempotencyKey {
 // Visible ASCII; the draft's structured-field form ("…") is accepted and unquoted.
 const keyPattern = /^[\x21-\x7e]{1,255}$/
 
-const hex = (buffer: ArrayBuffer) =>
-  [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, '0')).join('')
 
 /** The request's key, if it sent one; `payload` is the body as the route understood it. */
 export async function idempotencyKeyOf(
@@ -57,8 +56,7 @@ export async function idempotencyKeyOf(
   }
   const url = new URL(c.req.url)
   const request = `${c.req.method} ${url.pathname}${url.search}\n${payload}`
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(request))
-  return { ...scope, key, fingerprint: hex(digest) }
+  return { ...scope, key, fingerprint: await sha256Hex(request) }
 }
 
 const rowOf = (k: IdempotencyKey) =>
